@@ -1,0 +1,166 @@
+// Package facts defines the facts document: what a source observed about a
+// JupyterHub secrets directory, and nothing about whether it is right.
+//
+// The document is the contract between the collectors (a directory tree, an
+// archive, a remote host) and the Rego policy. Every judgement lives in the
+// policy; this package only describes what was seen. No field ever holds a
+// secret's value or anything derived from it that could reveal it.
+package facts
+
+// Schema identifies the version of the facts document.
+const Schema = "hubsecrets/facts/v1"
+
+// File types, as reported in File.Type. A symlink is never followed.
+const (
+	TypeFile    = "file"
+	TypeDir     = "dir"
+	TypeSymlink = "symlink"
+	TypeOther   = "other"
+)
+
+// Secret encodings, as reported in Secret.Encoding.
+const (
+	EncodingEmpty  = "empty"
+	EncodingHex    = "hex"
+	EncodingBase64 = "base64"
+	EncodingOther  = "other"
+)
+
+// Machine-id states, as reported in MachineID.State.
+const (
+	MachineIDMissing       = "missing"
+	MachineIDEmpty         = "empty"
+	MachineIDUninitialized = "uninitialized"
+	MachineIDInitialized   = "initialized"
+	MachineIDInvalid       = "invalid"
+)
+
+// Keys of Document.Files for the expected entries of the secrets directory.
+const (
+	CookieSecret = "cookie_secret"
+	ProxyToken   = "proxy_token"
+	DHParam      = "dhparam"
+)
+
+// Keys of Document.FirstBoot.
+const (
+	FirstBootScript  = "script"
+	FirstBootUnit    = "unit"
+	FirstBootEnabled = "enabled_link"
+	FirstBootDropIn  = "hub_dropin"
+	FirstBootStamp   = "stamp"
+)
+
+// Document is one observation of one root.
+type Document struct {
+	Schema string `json:"schema"`
+	Source Source `json:"source"`
+	// Dir is the secrets directory itself (e.g. /srv/jupyterhub).
+	Dir File `json:"dir"`
+	// Files holds the expected entries of Dir, keyed by CookieSecret,
+	// ProxyToken and DHParam.
+	Files map[string]File `json:"files"`
+	// Unexpected lists entries of Dir that are neither expected files nor
+	// hubsecrets' own bookkeeping, e.g. the tutorial's jupyterhub_cookie_secretl.
+	Unexpected []Entry `json:"unexpected"`
+	// FirstBoot holds the first-boot payload's files, keyed by FirstBoot*.
+	FirstBoot map[string]File `json:"firstboot"`
+	// HubUnit is the systemd unit the first-boot unit must run before.
+	HubUnit   string    `json:"hub_unit"`
+	MachineID MachineID `json:"machine_id"`
+	// Errors lists what could not be observed (unreadable file, I/O error).
+	// A policy must treat them as failures: nothing unobserved passes.
+	Errors []string `json:"errors"`
+}
+
+// Source says where the facts came from.
+type Source struct {
+	Kind string `json:"kind"` // "dir", "tar", "ssh", "packer"
+	Root string `json:"root"` // the scanned root (a directory, archive or host)
+	Host string `json:"host,omitempty"`
+}
+
+// File is what was observed about one path inside the root.
+type File struct {
+	// Path is the path inside the root, absolute, e.g. /srv/jupyterhub/proxy_auth_token.
+	Path   string `json:"path"`
+	Exists bool   `json:"exists"`
+	// Type is one of the Type* constants; empty when the path does not exist.
+	Type string `json:"type,omitempty"`
+	// LinkTarget is the target of a symlink (never followed).
+	LinkTarget string `json:"link_target,omitempty"`
+	// Mode holds the permission bits and setuid/setgid/sticky (07777).
+	Mode int `json:"mode"`
+	// ModeOctal is Mode for people, e.g. "0600".
+	ModeOctal string `json:"mode_octal,omitempty"`
+	UID       int    `json:"uid"`
+	GID       int    `json:"gid"`
+	// Owner and Group are resolved from the scanned root's /etc/passwd and
+	// /etc/group, never the host's; empty when the id has no name there.
+	Owner string `json:"owner"`
+	Group string `json:"group"`
+	Size  int64  `json:"size"`
+	// Secret summarises a secret's content (cookie secret, proxy token).
+	Secret *Secret `json:"secret,omitempty"`
+	// DH summarises DH parameters (dhparam.pem).
+	DH *DH `json:"dh,omitempty"`
+	// Error is set when the file exists but could not be read or summarised.
+	Error string `json:"error,omitempty"`
+}
+
+// Secret summarises a secret file's content without revealing it.
+type Secret struct {
+	// Encoding of the content after JupyterHub's strip(): one of Encoding*.
+	Encoding string `json:"encoding"`
+	// DecodedBytes is the length of the decoded secret (0 when undecodable).
+	DecodedBytes int `json:"decoded_bytes"`
+	// Lowercase is true when a hex secret uses only lowercase digits.
+	Lowercase       bool `json:"lowercase"`
+	TrailingNewline bool `json:"trailing_newline"`
+	// Truncated is true when the file was larger than the bounded read.
+	Truncated bool `json:"truncated"`
+	// SameAs lists the Files keys of other secrets with the same content.
+	SameAs []string `json:"same_as"`
+}
+
+// DH summarises a DH parameters file. DH parameters are public; still, only
+// properties are reported, never the numbers.
+type DH struct {
+	Parsed bool `json:"parsed"`
+	// Format is the PEM type found, e.g. "DH PARAMETERS", "X9.42 DH PARAMETERS".
+	Format string `json:"format,omitempty"`
+	// ParseError says why the file did not parse as PKCS#3 PEM.
+	ParseError string `json:"parse_error,omitempty"`
+	PrimeBits  int    `json:"prime_bits"`
+	Generator  int64  `json:"generator"`
+	// PrimeProbable: p passes probable-prime tests.
+	PrimeProbable bool `json:"prime_probable"`
+	// SafePrime: p and (p-1)/2 both pass probable-prime tests.
+	SafePrime bool `json:"safe_prime"`
+	// GeneratorValid: g is in [2, p-2] and generates the prime-order subgroup
+	// (or the whole group) as OpenSSL's DH_check accepts for a safe prime.
+	GeneratorValid bool `json:"generator_valid"`
+	// Group is the RFC 7919 group name when p and g equal one (e.g. "ffdhe2048").
+	Group string `json:"group,omitempty"`
+	// WeakGroup names a widely shared or known-weak prime (e.g. "oakley-group-2").
+	WeakGroup string `json:"weak_group,omitempty"`
+}
+
+// Entry is an unexpected directory entry.
+type Entry struct {
+	Name string `json:"name"`
+	Path string `json:"path"`
+	Type string `json:"type"`
+	Size int64  `json:"size"`
+	// Resembles is the expected file name this entry most likely stands for
+	// (e.g. jupyterhub_cookie_secret for jupyterhub_cookie_secretl), if any.
+	Resembles string `json:"resembles,omitempty"`
+	// ResemblesKey is the Files key of Resembles.
+	ResemblesKey string `json:"resembles_key,omitempty"`
+}
+
+// MachineID is what was observed about /etc/machine-id.
+type MachineID struct {
+	Path  string `json:"path"`
+	State string `json:"state"`
+}

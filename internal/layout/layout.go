@@ -1,0 +1,49 @@
+// Package layout names the files hubsecrets makes and checks, and where the
+// first-boot payload lives in an image. The collector, the policy, the
+// first-boot renderer and the provisioner all take their paths from here.
+package layout
+
+import "path"
+
+// The secrets directory and its expected entries, as the tutorial and
+// JupyterHub's docs name them.
+const (
+	DefaultDir       = "/srv/jupyterhub"
+	CookieSecretFile = "jupyterhub_cookie_secret"
+	ProxyTokenFile   = "proxy_auth_token"
+	DHParamFile      = "dhparam.pem"
+)
+
+// Bookkeeping entries the first-boot script keeps in the secrets directory.
+// They are hubsecrets' own, never reported as unexpected, and hold no secret.
+const (
+	// StampFile records a SHA-256 of the instance identity the secrets
+	// belong to; written last, after both secrets.
+	StampFile = ".hubsecrets-instance"
+	// LockFile serialises concurrent runs of the first-boot script.
+	LockFile = ".hubsecrets-lock"
+	// TempPrefix starts the names of temporary files written before a rename.
+	// A leftover one (a run killed mid-write) is removed by the next run.
+	TempPrefix = ".hubsecrets-tmp."
+)
+
+// The first-boot payload, as installed in an image.
+const (
+	DefaultHubUnit = "jupyterhub.service"
+	UnitName       = "jupyterhub-secrets.service"
+	UnitDir        = "/etc/systemd/system"
+	ScriptPath     = "/usr/local/libexec/hubsecrets/jupyterhub-secrets"
+	DropInName     = "jupyterhub-secrets.conf"
+	MachineIDPath  = "/etc/machine-id"
+)
+
+// UnitPath is where the first-boot unit is installed.
+var UnitPath = path.Join(UnitDir, UnitName)
+
+// WantsLink is the symlink that enables the unit for multi-user.target.
+var WantsLink = path.Join(UnitDir, "multi-user.target.wants", UnitName)
+
+// DropInPath is the hub unit's drop-in that Requires= the first-boot unit.
+func DropInPath(hubUnit string) string {
+	return path.Join(UnitDir, hubUnit+".d", DropInName)
+}
