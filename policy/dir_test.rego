@@ -1,0 +1,81 @@
+package hubsecrets_test
+
+test_good_instance_has_no_findings if {
+	count(denies(good_instance)) == 0
+	count(warns(good_instance)) == 0
+}
+
+test_hub001_dir_missing if {
+	f := the(denies(set(good_instance, "/dir", missing("/srv/jupyterhub"))), "HUB001")
+	f.path == "/srv/jupyterhub"
+	f.fix == "sudo install -d -m 0755 -o root /srv/jupyterhub"
+}
+
+test_hub001_not_when_dir_exists if {
+	not "HUB001" in ids(denies(good_instance))
+}
+
+test_hub001_not_when_dir_unreadable if {
+	doc := set(good_instance, "/dir", object.union(missing("/srv/jupyterhub"), {"error": "permission denied"}))
+	not "HUB001" in ids(denies(doc))
+	"HUB041" in ids(denies(doc))
+}
+
+test_hub002_dir_symlink if {
+	doc := merge(good_instance, {"dir": {"type": "symlink", "link_target": "/data/hub", "mode": mode_0777}})
+	f := the(denies(doc), "HUB002")
+	contains(f.msg, "symlink to /data/hub")
+	contains(f.msg, "does not follow it")
+	startswith(f.fix, "sudo rm /srv/jupyterhub && ")
+	not "HUB004" in ids(denies(doc))
+}
+
+test_hub002_not_for_real_dir if {
+	not "HUB002" in ids(denies(good_instance))
+}
+
+test_hub003_dir_is_a_file if {
+	f := the(denies(merge(good_instance, {"dir": {"type": "file"}})), "HUB003")
+	contains(f.msg, "is a regular file")
+	f.fix == "sudo mv /srv/jupyterhub /srv/jupyterhub.old && sudo install -d -m 0755 -o root /srv/jupyterhub"
+}
+
+test_hub003_not_for_symlink if {
+	not "HUB003" in ids(denies(merge(good_instance, {"dir": {"type": "symlink"}})))
+}
+
+test_hub004_dir_group_writable if {
+	f := the(denies(merge(good_instance, {"dir": {"mode": mode_0775}})), "HUB004")
+	contains(f.msg, "mode 0775")
+	f.fix == "sudo chmod go-w /srv/jupyterhub"
+}
+
+test_hub004_dir_world_writable_sticky if {
+	"HUB004" in ids(denies(merge(good_instance, {"dir": {"mode": 1023}}))) # 0o1777
+}
+
+test_hub004_not_for_0755_or_0700 if {
+	not "HUB004" in ids(denies(good_instance))
+	not "HUB004" in ids(denies(merge(good_instance, {"dir": {"mode": mode_0700}})))
+}
+
+test_hub005_dir_wrong_owner if {
+	f := the(denies(merge(good_instance, {"dir": {"owner": "jovyan", "uid": 1000}})), "HUB005")
+	contains(f.msg, "owned by jovyan, not root")
+	f.fix == "sudo chown root /srv/jupyterhub"
+}
+
+test_hub005_unnamed_uid_is_shown if {
+	f := the(denies(merge(good_instance, {"dir": {"owner": "", "uid": 1000}})), "HUB005")
+	contains(f.msg, "uid 1000 (no name")
+}
+
+test_hub005_not_for_uid_0_without_passwd if {
+	not "HUB005" in ids(denies(merge(good_instance, {"dir": {"owner": ""}})))
+}
+
+test_hub005_dir_owner_param if {
+	doc := merge(good_instance, {"dir": {"owner": "hub", "uid": 990}})
+	not "HUB005" in ids(denies_with(doc, {"dir_owner": "hub"}))
+	"HUB005" in ids(denies_with(good_instance, {"dir_owner": "hub"}))
+}

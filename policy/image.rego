@@ -1,0 +1,219 @@
+# The image profile: a machine image must hold no per-instance secret, and
+# must carry the first-boot hook that makes them on each instance. HUB034
+# (who may change what root runs at boot) applies to both profiles.
+package hubsecrets
+
+# firstboot_required: the require_firstboot parameter, or by default only in
+# the image profile.
+firstboot_required if cfg.require_firstboot == true
+
+firstboot_required if {
+	cfg.require_firstboot == null
+	profile == "image"
+}
+
+firstboot := input.firstboot
+
+# unit_name is the first-boot unit's name, e.g. jupyterhub-secrets.service.
+unit_name := regex.replace(firstboot.unit.path, `^.*/`, "")
+
+rebuild_fix(path) := sprintf(
+	"rebuild the image from a clean base without creating %s (do not start JupyterHub during the build); sudo rm %s alone leaves its blocks in the disk image",
+	[show(path), sh(path)],
+)
+
+# METADATA
+# title: Per-instance secret in the image
+# description: >-
+#   The image contains the cookie secret or the proxy auth token. Every
+#   instance made from it would share them, so one leaked instance or image
+#   snapshot exposes them all. Deleting the file is not enough: deleted blocks
+#   may survive in the disk image. The first-boot hook makes the secrets on
+#   each instance.
+# custom:
+#   id: HUB030
+#   severity: deny
+deny contains finding(rego.metadata.rule(), f.path, msg, rebuild_fix(f.path)) if {
+	profile == "image"
+	some key in secret_keys
+	f := input.files[key]
+	f.exists
+	msg := sprintf(
+		"The image contains the %s %s (%s): every instance made from it would share it. The first-boot hook (%s) makes the secrets on each instance; the image must not hold them, even deleted.",
+		[secret_name[key], show(f.path), present_text(f), unit_name],
+	)
+}
+
+present_text(f) := sprintf("%d bytes", [f.size]) if {
+	f.type == "file"
+} else := type_text(f)
+
+# METADATA
+# title: Copy of a per-instance secret in the image
+# description: >-
+#   The image's secrets directory holds a non-empty file whose name looks like
+#   a misspelling or copy of the cookie secret or proxy token (a backup, the
+#   tutorial's jupyterhub_cookie_secretl). It may hold a secret every instance
+#   would share.
+# custom:
+#   id: HUB037
+#   severity: deny
+deny contains finding(rego.metadata.rule(), e.path, msg, rebuild_fix(e.path)) if {
+	some e in image_secret_copies
+	msg := sprintf(
+		"The image contains %s (%d bytes), which looks like a misspelling or copy of the %s: if it holds a secret, every instance made from the image shares it.",
+		[show(e.path), e.size, secret_name[e.resembles_key]],
+	)
+}
+
+# image_secret_copies are the unexpected entries HUB037 reports (instead of
+# HUB040) in the image profile.
+image_secret_copies contains e if {
+	profile == "image"
+	some e in input.unexpected
+	e.resembles_key in secret_keys
+	e.type == "file"
+	e.size > 0
+}
+
+# METADATA
+# title: Instance stamp in the image
+# description: >-
+#   The image contains the first-boot hook's instance stamp, so the hook ran
+#   during the build: it made secrets there, and even if they were deleted
+#   their blocks may survive in the disk image.
+# custom:
+#   id: HUB031
+#   severity: warn
+warn contains finding(rego.metadata.rule(), stamp.path, msg, fix) if {
+	profile == "image"
+	stamp := firstboot.stamp
+	stamp.exists
+	msg := sprintf(
+		"The image contains the instance stamp %s: the first-boot hook ran during the build, so it wrote secrets into the image, and deleted ones may survive in its free blocks.",
+		[show(stamp.path)],
+	)
+	fix := sprintf("sudo rm %s, and rebuild from a clean base if secrets were written during the build", [sh(stamp.path)])
+}
+
+# METADATA
+# title: Machine ID initialised in the image
+# description: >-
+#   The image's /etc/machine-id holds an ID, so every instance made from it
+#   shares it (systemd, journald, DHCP client IDs), and the first-boot hook,
+#   which falls back to it when there is no cloud-init instance-id or DMI
+#   UUID, cannot tell the instances apart.
+# custom:
+#   id: HUB032
+#   severity: warn
+warn contains finding(rego.metadata.rule(), input.machine_id.path, msg, fix) if {
+	profile == "image"
+	input.machine_id.state == "initialized"
+	msg := sprintf(
+		"The image's %s is initialised: every instance made from it shares the same machine ID, and the first-boot hook, which falls back to it when there is no cloud-init instance-id or DMI UUID, cannot tell them apart. (sudo cloud-init clean --machine-id does the same as the fix.)",
+		[show(input.machine_id.path)],
+	)
+	fix := sprintf("sudo truncate -s0 %s", [sh(input.machine_id.path)])
+}
+
+# firstboot_parts describes the first-boot payload: what each part is for,
+# the type it must have, and what to do when it is missing.
+firstboot_parts := {
+	"script": {
+		"name": "first-boot script",
+		"type": "file",
+		"why": "the first-boot unit has nothing to run, so instances boot without secrets",
+		"fix": "run the jupyterhub-secrets provisioner in the image build: it installs the script",
+	},
+	"unit": {
+		"name": "first-boot unit",
+		"type": "file",
+		"why": "nothing makes the secrets at boot, so JupyterHub makes its own cookie secret and the proxy token is missing",
+		"fix": "run the jupyterhub-secrets provisioner in the image build: it installs the unit",
+	},
+	"enabled_link": {
+		"name": "first-boot unit's enablement link",
+		"type": "symlink",
+		"why": "the unit is not enabled, so it never runs",
+		"fix": sprintf("sudo systemctl enable %s", [unit_name]),
+	},
+	"hub_dropin": {
+		"name": "hub unit's drop-in",
+		"type": "file",
+		"why": sprintf("%s does not wait for the secrets, so the hub may start first and make its own cookie secret", [input.hub_unit]),
+		"fix": "run the jupyterhub-secrets provisioner in the image build: it installs the drop-in",
+	},
+}
+
+# METADATA
+# title: First-boot hook missing or incomplete
+# description: >-
+#   Part of the first-boot hook is missing or of the wrong type: the script,
+#   the jupyterhub-secrets.service unit, the link that enables it, or the hub
+#   unit's drop-in that makes the hub wait for it. Without it instances do not
+#   get their own secrets before the hub starts. Required in the image profile
+#   (the require_firstboot parameter).
+# custom:
+#   id: HUB033
+#   severity: deny
+deny contains finding(rego.metadata.rule(), f.path, msg, fix) if {
+	firstboot_required
+	some key, part in firstboot_parts
+	f := firstboot[key]
+	not unchecked(f)
+	some problem in firstboot_problems(f, part)
+	msg := sprintf("The %s %s %s: %s.", [part.name, show(f.path), problem.what, part.why])
+	fix := problem.fix
+}
+
+firstboot_problems(f, part) := [{"what": "is missing", "fix": part.fix}] if {
+	not f.exists
+} else := [{"what": sprintf("is %s, not %s", [type_text(f), type_text({"type": part.type})]), "fix": fix}] if {
+	f.type != part.type
+	fix := sprintf("sudo rm -r %s, then: %s", [sh(f.path), part.fix])
+} else := [{"what": sprintf("points to %s, not to %s", [show(f.link_target), unit_name]), "fix": fix}] if {
+	part.type == "symlink"
+	regex.replace(f.link_target, `^.*/`, "") != unit_name
+	fix := sprintf("sudo systemctl reenable %s", [unit_name])
+} else := []
+
+# METADATA
+# title: First-boot hook writable by others
+# description: >-
+#   The first-boot script, unit or hub drop-in is not owned by root or is
+#   writable by its group or others. root runs them at every boot, so whoever
+#   can change them runs code as root and sees every secret.
+# custom:
+#   id: HUB034
+#   severity: deny
+deny contains finding(rego.metadata.rule(), problem.path, problem.msg, problem.fix) if {
+	some problem in root_run_problems
+}
+
+# root_run_files are the parts of the first-boot hook root runs or reads.
+root_run_files[key] := f if {
+	some key in ["script", "unit", "hub_dropin"]
+	f := firstboot[key]
+	f.type == "file"
+	not unchecked(f)
+}
+
+root_run_problems contains {"path": f.path, "msg": msg, "fix": fix} if {
+	some key, f in root_run_files
+	group_other_write(f.mode) != 0
+	msg := sprintf(
+		"The %s %s has mode %s: users other than root can change what root runs at every boot.",
+		[firstboot_parts[key].name, show(f.path), mode_text(f.mode)],
+	)
+	fix := sprintf("sudo chmod go-w %s", [sh(f.path)])
+}
+
+root_run_problems contains {"path": f.path, "msg": msg, "fix": fix} if {
+	some key, f in root_run_files
+	f.uid != 0
+	msg := sprintf(
+		"The %s %s is owned by %s, not root: that user can change what root runs at every boot.",
+		[firstboot_parts[key].name, show(f.path), owner_text(f)],
+	)
+	fix := sprintf("sudo chown root %s", [sh(f.path)])
+}

@@ -1,0 +1,345 @@
+# The per-instance secrets: the cookie secret and the proxy auth token
+# (input.files.cookie_secret and input.files.proxy_token), in the instance
+# profile. In the image profile their mere presence is HUB030 (image.rego).
+package hubsecrets
+
+secret_keys := ["cookie_secret", "proxy_token"]
+
+secret_name := {"cookie_secret": "cookie secret", "proxy_token": "proxy auth token"}
+
+# instance_secrets maps each secret's key to its facts, in the instance profile.
+instance_secrets[key] := input.files[key] if {
+	profile == "instance"
+	some key in secret_keys
+}
+
+# regular_secrets are the instance secrets that are regular files and could
+# be observed: the ones whose mode, owner and content are judged.
+regular_secrets[key] := f if {
+	some key, f in instance_secrets
+	f.type == "file"
+	not unchecked(f)
+}
+
+# secret_content holds the content summary of secrets read in full.
+secret_content[key] := f.secret if {
+	some key, f in regular_secrets
+	not f.secret.truncated
+}
+
+# allowed_secret_modes are secret_modes, then their group-readable variants
+# when allow_group_read is set, leaving out any mode with an "other" bit.
+allowed_secret_modes := array.concat(base_secret_modes, group_read_modes)
+
+base_secret_modes := [m |
+	some s in cfg.secret_modes
+	m := octal(s)
+	other_bits(m) == 0
+]
+
+group_read_modes := [bits.or(m, group_read) |
+	cfg.allow_group_read == true
+	some m in base_secret_modes
+	bits.and(m, group_read) == 0
+]
+
+default secret_fix_mode := "0600"
+
+secret_fix_mode := mode_text(allowed_secret_modes[0])
+
+rotate := "sudo hubsecrets init --rotate"
+
+missing_secret_why := {
+	"cookie_secret": "JupyterHub would create it itself when it starts, with the umask's permissions until it sets 0600",
+	"proxy_token": "a hub configured to read it cannot start, and a hub with no token makes a random one each start, so a proxy left running answers 403",
+}
+
+# METADATA
+# title: Secret file missing
+# description: >-
+#   The cookie secret or the proxy auth token does not exist on this instance.
+#   JupyterHub would create a cookie secret itself (briefly with the umask's
+#   permissions); without a proxy token the hub makes a new random token at
+#   every start and a proxy left running rejects it with 403.
+# custom:
+#   id: HUB010
+#   severity: deny
+deny contains finding(rego.metadata.rule(), f.path, msg, "sudo hubsecrets init") if {
+	some key, f in instance_secrets
+	not f.exists
+	not unchecked(f)
+	msg := sprintf("The %s %s is missing: %s.", [secret_name[key], show(f.path), missing_secret_why[key]])
+}
+
+# METADATA
+# title: Secret is not a regular file
+# description: >-
+#   A secret is a symlink, a directory or a special file. A symlink is not
+#   followed by hubsecrets but is by JupyterHub, so whoever controls its target
+#   controls the secret.
+# custom:
+#   id: HUB011
+#   severity: deny
+deny contains finding(rego.metadata.rule(), f.path, msg, fix) if {
+	some key, f in instance_secrets
+	f.exists
+	f.type != "file"
+	msg := sprintf("The %s %s is %s, not a regular file%s.", [secret_name[key], show(f.path), type_text(f), not_file_why(f)])
+	fix := sprintf("sudo %s %s && %s", [remove_command(f), sh(f.path), rotate])
+}
+
+not_file_why(f) := sprintf(
+	" (to %s): hubsecrets does not follow it, but JupyterHub would, so whoever controls the target controls the secret; its content and mode were not checked",
+	[show(f.link_target)],
+) if {
+	f.type == "symlink"
+} else := ""
+
+remove_command(f) := "rmdir" if {
+	f.type == "dir"
+} else := "rm"
+
+# METADATA
+# title: Secret readable or writable by anybody
+# description: >-
+#   A secret has an "other" permission bit: every user on the host can read or
+#   change it. JupyterHub refuses to start with such a cookie secret
+#   ("cookie_secret_file can be read or written by anybody"). No parameter
+#   allows it.
+# custom:
+#   id: HUB012
+#   severity: deny
+deny contains finding(rego.metadata.rule(), f.path, msg, fix) if {
+	some key, f in regular_secrets
+	other_bits(f.mode) != 0
+	msg := sprintf(
+		"The %s %s has mode %s: every user on the host can read or change it%s. Rotate it: it may have been read.",
+		[secret_name[key], show(f.path), mode_text(f.mode), anybody_why[key]],
+	)
+	fix := sprintf("sudo chmod %s %s && %s", [secret_fix_mode, sh(f.path), rotate])
+}
+
+anybody_why := {
+	"cookie_secret": `, and JupyterHub refuses to start ("cookie_secret_file can be read or written by anybody")`,
+	"proxy_token": ", and with it drive the proxy's routing API",
+}
+
+# METADATA
+# title: Secret mode not allowed
+# description: >-
+#   A secret's mode is not one of the secret_modes parameter (0600 or 0400 by
+#   default; 0640 and 0440 too with allow_group_read): group bits, execute
+#   bits or setuid, setgid and sticky bits.
+# custom:
+#   id: HUB013
+#   severity: deny
+deny contains finding(rego.metadata.rule(), f.path, msg, fix) if {
+	some key, f in regular_secrets
+	other_bits(f.mode) == 0
+	not f.mode in allowed_secret_modes
+	msg := sprintf(
+		"The %s %s has mode %s, not %s: %s.",
+		[secret_name[key], show(f.path), mode_text(f.mode), modes_text(allowed_secret_modes), mode_why(f)],
+	)
+	fix := sprintf("sudo chmod %s %s", [secret_fix_mode, sh(f.path)])
+}
+
+# mode_why says in words what is wrong with a secret's mode.
+mode_why(f) := concat("; ", reasons) if {
+	reasons := [r | some kind in ["group", "exec", "special", "unreadable"]; r := mode_reason(f, kind)]
+	count(reasons) > 0
+} else := "the secret_modes parameter does not allow it"
+
+mode_reason(f, "group") := sprintf("members of group %s can %s it", [group_text(f), group_access(f.mode)]) if {
+	group_bits(f.mode) != 0
+}
+
+mode_reason(f, "exec") := "it is executable" if bits.and(f.mode, 64) != 0 # 0o100
+
+mode_reason(f, "special") := "it has the setuid, setgid or sticky bit" if bits.and(f.mode, 3584) != 0 # 0o7000
+
+mode_reason(f, "unreadable") := "its owner cannot read it" if bits.and(f.mode, 256) == 0 # 0o400
+
+# group_access says what a mode lets the group do.
+group_access(m) := "read and change" if {
+	bits.and(m, 32) != 0
+	bits.and(m, 16) != 0
+} else := "read" if {
+	bits.and(m, 32) != 0
+} else := "change" if {
+	bits.and(m, 16) != 0
+} else := "execute"
+
+# METADATA
+# title: Secret has the wrong owner
+# description: >-
+#   A secret is not owned by the owner parameter (root by default): its owner
+#   can read and change it.
+# custom:
+#   id: HUB014
+#   severity: deny
+deny contains finding(rego.metadata.rule(), f.path, msg, fix) if {
+	some key, f in regular_secrets
+	not owner_is(f, cfg.owner)
+	msg := sprintf(
+		"The %s %s is owned by %s, not %s: that user can read and change it.",
+		[secret_name[key], show(f.path), owner_text(f), cfg.owner],
+	)
+	fix := sprintf("sudo chown %s %s", [sh(cfg.owner), sh(f.path)])
+}
+
+# METADATA
+# title: Secret readable by the wrong group
+# description: >-
+#   A secret belongs to a group other than the group parameter (root by
+#   default) and its mode gives that group access: every member of the group
+#   can read or change it.
+# custom:
+#   id: HUB015
+#   severity: deny
+deny contains finding(rego.metadata.rule(), f.path, msg, fix) if {
+	some key, f in regular_secrets
+	not group_is(f, cfg.group)
+	group_bits(f.mode) != 0
+	msg := sprintf(
+		"The %s %s belongs to group %s, not %s, and its mode %s lets every member of %s %s it.",
+		[secret_name[key], show(f.path), group_text(f), cfg.group, mode_text(f.mode), group_text(f), group_access(f.mode)],
+	)
+	fix := sprintf("sudo chgrp %s %s", [sh(cfg.group), sh(f.path)])
+}
+
+# METADATA
+# title: Secret belongs to the wrong group
+# description: >-
+#   A secret belongs to a group other than the group parameter (root by
+#   default) but its mode gives the group no access. Nothing leaks today, but a
+#   later chmod g+r would hand the secret to every member of that group (the
+#   tutorial's chown :sudo).
+# custom:
+#   id: HUB035
+#   severity: warn
+warn contains finding(rego.metadata.rule(), f.path, msg, fix) if {
+	some key, f in regular_secrets
+	not group_is(f, cfg.group)
+	group_bits(f.mode) == 0
+	msg := sprintf(
+		"The %s %s belongs to group %s, not %s. Its mode %s gives the group no access, but a later chmod g+r would expose it to every member of %s.",
+		[secret_name[key], show(f.path), group_text(f), cfg.group, mode_text(f.mode), group_text(f)],
+	)
+	fix := sprintf("sudo chgrp %s %s", [sh(cfg.group), sh(f.path)])
+}
+
+empty_why := {
+	"cookie_secret": "JupyterHub silently replaces an empty cookie secret with a new random one when it starts, so the secret you meant to set is not the one in use",
+	"proxy_token": `a hub reading it gets no token and makes a random one at every start, so a proxy left running answers 403 ("Did CONFIGPROXY_AUTH_TOKEN change?"), and a proxy started with no token accepts every API call`,
+}
+
+# METADATA
+# title: Secret is empty
+# description: >-
+#   A secret file is empty or holds only whitespace. JupyterHub silently
+#   overwrites an empty cookie secret; an empty proxy token means a random
+#   token at every hub start and 403 errors from a proxy left running.
+# custom:
+#   id: HUB016
+#   severity: deny
+deny contains finding(rego.metadata.rule(), f.path, msg, rotate) if {
+	some key, s in secret_content
+	s.encoding == "empty"
+	f := regular_secrets[key]
+	msg := sprintf("The %s %s is %s: %s.", [secret_name[key], show(f.path), empty_text(f), empty_why[key]])
+}
+
+empty_text(f) := "empty" if {
+	f.size == 0
+} else := "only whitespace"
+
+# METADATA
+# title: Secret is not hex
+# description: >-
+#   A secret is not hex-encoded. JupyterHub reads a cookie secret that is not
+#   hex as base64, with a warning at every start; content that is neither is
+#   unusable. hubsecrets makes and expects secret_bytes random bytes as hex.
+# custom:
+#   id: HUB017
+#   severity: deny
+deny contains finding(rego.metadata.rule(), f.path, msg, rotate) if {
+	some key, s in secret_content
+	s.encoding in {"base64", "other"}
+	f := regular_secrets[key]
+	msg := sprintf("The %s %s is %s, not hex: %s.", [secret_name[key], show(f.path), encoding_text(s), not_hex_why(key, s)])
+}
+
+encoding_text(s) := sprintf("base64 (%d bytes decoded)", [s.decoded_bytes]) if {
+	s.encoding == "base64"
+} else := "neither hex nor base64"
+
+not_hex_why("cookie_secret", s) := "JupyterHub falls back to reading it as base64 and logs a warning at every start" if s.encoding == "base64"
+
+not_hex_why("cookie_secret", s) := "JupyterHub can only try to read it as base64, and then either refuses to start or uses whatever bytes it salvages" if s.encoding == "other"
+
+not_hex_why("proxy_token", _) := sprintf("hubsecrets makes tokens of %d random bytes as hex and cannot judge the strength of one in another form", [cfg.secret_bytes])
+
+# METADATA
+# title: Secret has the wrong length
+# description: >-
+#   A hex secret does not decode to secret_bytes bytes (32 by default).
+#   JupyterHub silently accepts a short cookie secret, which is easier to
+#   guess, and warns about a long one.
+# custom:
+#   id: HUB018
+#   severity: deny
+deny contains finding(rego.metadata.rule(), f.path, msg, rotate) if {
+	some key, s in secret_content
+	s.encoding == "hex"
+	s.decoded_bytes != cfg.secret_bytes
+	f := regular_secrets[key]
+	msg := sprintf(
+		"The %s %s holds %d bytes (%d hex digits), want %d: %s.",
+		[secret_name[key], show(f.path), s.decoded_bytes, s.decoded_bytes * 2, cfg.secret_bytes, length_why(key, s)],
+	)
+}
+
+length_why("cookie_secret", s) := "JupyterHub silently accepts a short cookie secret, and a short secret is easier to guess" if s.decoded_bytes < cfg.secret_bytes
+
+length_why("proxy_token", s) := "a short token is easier to guess" if s.decoded_bytes < cfg.secret_bytes
+
+length_why(_, s) := "longer than this site's secrets; JupyterHub warns about a cookie secret that is not 32 bytes" if s.decoded_bytes > cfg.secret_bytes
+
+# METADATA
+# title: Cookie secret and proxy token are the same
+# description: >-
+#   The cookie secret and the proxy auth token hold the same value: whoever
+#   learns one (the token is handed to the proxy process) has both.
+# custom:
+#   id: HUB019
+#   severity: deny
+deny contains finding(rego.metadata.rule(), f.path, msg, rotate) if {
+	some key, s in secret_content
+	some other in s.same_as
+	key < other
+	secret_content[other]
+	f := regular_secrets[key]
+	g := regular_secrets[other]
+	msg := sprintf(
+		"The %s %s and the %s %s hold the same value: whoever learns one has both.",
+		[secret_name[key], show(f.path), secret_name[other], show(g.path)],
+	)
+}
+
+# METADATA
+# title: Secret file far too large
+# description: >-
+#   A secret file is far bigger than any secret (hubsecrets reads only its
+#   first few KiB). It is almost certainly not the file that was meant.
+# custom:
+#   id: HUB020
+#   severity: deny
+deny contains finding(rego.metadata.rule(), f.path, msg, rotate) if {
+	some key, f in regular_secrets
+	f.secret.truncated
+	msg := sprintf(
+		"The %s %s is %d bytes, far more than a secret: it is probably not the file you meant, and only its start was read, so its content was not judged.",
+		[secret_name[key], show(f.path), f.size],
+	)
+}
