@@ -95,6 +95,25 @@ func (r *Report) Sort() {
 type Options struct {
 	// Color enables ANSI colour in the text format.
 	Color bool
+	// Strict counts warnings as failures where a format has pass and fail
+	// (junit), as --strict does for the exit code.
+	Strict bool
+	// Version is the tool's version, recorded where a format has a place
+	// for it (sarif's tool.driver.version).
+	Version string
+}
+
+// sorted returns sorted copies of reports, so every writer prints the same
+// order and counts without reordering the caller's slices.
+func sorted(reports []Report) []Report {
+	out := make([]Report, len(reports))
+	for i, r := range reports {
+		r.Findings = append([]Finding(nil), r.Findings...)
+		r.Rules = append([]Rule(nil), r.Rules...)
+		r.Sort()
+		out[i] = r
+	}
+	return out
 }
 
 // Writer writes reports in one format.

@@ -1,0 +1,268 @@
+package report
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// obj and arr walk an unmarshalled SARIF document, failing on a wrong type.
+func obj(t *testing.T, v any, key string) map[string]any {
+	t.Helper()
+	m, ok := v.(map[string]any)[key].(map[string]any)
+	if !ok {
+		t.Fatalf("%s: want an object, have %v", key, v.(map[string]any)[key])
+	}
+	return m
+}
+
+func arr(t *testing.T, v any, key string) []any {
+	t.Helper()
+	a, ok := v.(map[string]any)[key].([]any)
+	if !ok {
+		t.Fatalf("%s: want an array, have %v", key, v.(map[string]any)[key])
+	}
+	return a
+}
+
+func str(v any, keys ...string) string {
+	for _, k := range keys {
+		m, _ := v.(map[string]any)
+		v = m[k]
+	}
+	s, _ := v.(string)
+	return s
+}
+
+// TestSARIFStructure checks what GitHub code scanning reads, for every
+// fixture, against the reports it came from.
+func TestSARIFStructure(t *testing.T) {
+	for _, fx := range fixtures {
+		t.Run(fx.name, func(t *testing.T) {
+			reports := sorted(fx.reports())
+			var log map[string]any
+			if err := json.Unmarshal([]byte(writeString(t, "sarif", reports, testOpts)), &log); err != nil {
+				t.Fatal(err)
+			}
+			if log["$schema"] != sarifSchema || log["version"] != "2.1.0" {
+				t.Errorf("$schema %v, version %v", log["$schema"], log["version"])
+			}
+			runs := arr(t, log, "runs")
+			if len(runs) != len(reports) {
+				t.Fatalf("%d runs for %d reports", len(runs), len(reports))
+			}
+			for i, run := range runs {
+				checkRun(t, run, reports[i])
+			}
+		})
+	}
+}
+
+func checkRun(t *testing.T, run any, r Report) {
+	driver := obj(t, obj(t, run, "tool"), "driver")
+	if driver["name"] != "hubsecrets" || driver["version"] != testOpts.Version || driver["informationUri"] != toolURI {
+		t.Errorf("driver name %v, version %v, informationUri %v", driver["name"], driver["version"], driver["informationUri"])
+	}
+	rules := arr(t, driver, "rules")
+	ruleIDs := make([]string, len(rules))
+	for i, rule := range rules {
+		ruleIDs[i] = str(rule, "id")
+		for _, path := range [][]string{{"name"}, {"shortDescription", "text"}, {"fullDescription", "text"}, {"help", "text"}} {
+			if str(rule, path...) == "" {
+				t.Errorf("rule %s: empty %s", ruleIDs[i], strings.Join(path, "."))
+			}
+		}
+		if level := str(rule, "defaultConfiguration", "level"); level != "error" && level != "warning" {
+			t.Errorf("rule %s: level %q", ruleIDs[i], level)
+		}
+		if tags := arr(t, obj(t, rule, "properties"), "tags"); !slices.Contains(tags, any("security")) {
+			t.Errorf("rule %s: tags %v", ruleIDs[i], tags)
+		}
+	}
+	for _, rule := range r.Rules {
+		if !slices.Contains(ruleIDs, rule.ID) {
+			t.Errorf("rule %s missing from driver.rules", rule.ID)
+		}
+	}
+
+	results := arr(t, run, "results") // an array even when empty
+	if len(results) != len(r.Findings) {
+		t.Fatalf("%d results for %d findings", len(results), len(r.Findings))
+	}
+	for i, res := range results {
+		f := r.Findings[i]
+		id := str(res, "ruleId")
+		idx, ok := res.(map[string]any)["ruleIndex"].(float64)
+		if id != f.ID || !ok || int(idx) >= len(ruleIDs) || ruleIDs[int(idx)] != id {
+			t.Errorf("result %d: ruleId %q, ruleIndex %v; rules %v", i, id, res.(map[string]any)["ruleIndex"], ruleIDs)
+		}
+		if want := map[string]string{SeverityDeny: "error", SeverityWarn: "warning"}[f.Severity]; str(res, "level") != want {
+			t.Errorf("result %s: level %q, want %q", id, str(res, "level"), want)
+		}
+		if want := f.Msg + " Fix: " + f.Fix; str(res, "message", "text") != want {
+			t.Errorf("result %s: message %q, want %q", id, str(res, "message", "text"), want)
+		}
+		locs := arr(t, res, "locations")
+		loc := obj(t, locs[0], "physicalLocation")
+		if uri := str(loc, "artifactLocation", "uri"); uri != strings.TrimPrefix(f.Path, "/") {
+			t.Errorf("result %s: uri %q for path %q", id, uri, f.Path)
+		}
+		if base := str(loc, "artifactLocation", "uriBaseId"); base != "ROOTPATH" {
+			t.Errorf("result %s: uriBaseId %q", id, base)
+		}
+		if line := obj(t, loc, "region")["startLine"]; line != 1.0 {
+			t.Errorf("result %s: startLine %v", id, line)
+		}
+		if fp := str(res, "partialFingerprints", fingerprintKey); len(fp) != 64 {
+			t.Errorf("result %s: fingerprint %q", id, fp)
+		}
+	}
+
+	props := obj(t, run, "properties")
+	if props["profile"] != r.Profile || props["root"] != r.Root || str(props, "host") != r.Host {
+		t.Errorf("run properties %v for %s %s %s", props, r.Profile, r.Root, r.Host)
+	}
+	base, hasBase := run.(map[string]any)["originalUriBaseIds"]
+	if r.Host != "" {
+		if hasBase {
+			t.Errorf("host run maps ROOTPATH to a local file: %v", base)
+		}
+		if id := str(run, "automationDetails", "id"); !strings.Contains(id, r.Host) || !strings.HasSuffix(id, "/") {
+			t.Errorf("automationDetails.id %q for host %s", id, r.Host)
+		}
+	} else if want := "file://" + strings.TrimSuffix(r.Root, "/") + "/"; str(base, "ROOTPATH", "uri") != want {
+		t.Errorf("originalUriBaseIds %v, want ROOTPATH %s", base, want)
+	}
+}
+
+func TestSARIFSynthesisesMissingRules(t *testing.T) {
+	r := findingsReport()
+	r.Rules = nil
+	var log struct {
+		Runs []sarifRun `json:"runs"`
+	}
+	if err := json.Unmarshal([]byte(writeString(t, "sarif", []Report{r}, testOpts)), &log); err != nil {
+		t.Fatal(err)
+	}
+	rules := log.Runs[0].Tool.Driver.Rules
+	var ids []string
+	for _, rule := range rules {
+		ids = append(ids, rule.ID)
+	}
+	if want := []string{"HUB001", "HUB003", "HUB004", "SITE100"}; !slices.Equal(ids, want) {
+		t.Fatalf("rules %v, want %v", ids, want)
+	}
+	if got := rules[0]; got.Name != "CookieSecretIsPrivate" || got.ShortDescription.Text != "Cookie secret is private" ||
+		got.DefaultConfiguration.Level != "error" {
+		t.Errorf("rule from finding: %+v", got)
+	}
+	if got := rules[3]; got.Name != "SITE100" || got.ShortDescription.Text != "SITE100" {
+		t.Errorf("rule from a finding without title: %+v", got)
+	}
+}
+
+func TestFingerprintIsStable(t *testing.T) {
+	a := fingerprint("HUB001", "/srv/jupyterhub/jupyterhub_cookie_secret")
+	tests := []struct {
+		name      string
+		rule, p   string
+		wantEqual bool
+	}{
+		{"same rule and path", "HUB001", "/srv/jupyterhub/jupyterhub_cookie_secret", true},
+		{"other path", "HUB001", "/srv/jupyterhub/dhparam.pem", false},
+		{"other rule", "HUB002", "/srv/jupyterhub/jupyterhub_cookie_secret", false},
+		{"no ambiguity at the join", "HUB00", "1/srv/jupyterhub/jupyterhub_cookie_secret", false},
+	}
+	for _, tt := range tests {
+		if got := fingerprint(tt.rule, tt.p) == a; got != tt.wantEqual {
+			t.Errorf("%s: equal = %v, want %v", tt.name, got, tt.wantEqual)
+		}
+	}
+}
+
+func TestRelativeURI(t *testing.T) {
+	tests := []struct{ path, want string }{
+		{"/srv/jupyterhub/proxy_auth_token", "srv/jupyterhub/proxy_auth_token"},
+		{"srv/jupyterhub", "srv/jupyterhub"},
+		{"/srv/my hub/x#1", "srv/my%20hub/x%231"},
+		{"/srv/../etc/passwd", "etc/passwd"},
+		{"/a:b", "./a:b"}, // not a scheme
+		{"/", "./"},
+		{"", "./"},
+	}
+	for _, tt := range tests {
+		if got := relativeURI(tt.path); got != tt.want {
+			t.Errorf("relativeURI(%q) = %q, want %q", tt.path, got, tt.want)
+		}
+	}
+}
+
+func TestRootDirURI(t *testing.T) {
+	tests := []struct {
+		r      Report
+		want   string
+		wantOK bool
+	}{
+		{Report{Root: "/mnt/img"}, "file:///mnt/img/", true},
+		{Report{Root: "/mnt/img/"}, "file:///mnt/img/", true},
+		{Report{Root: "/"}, "file:///", true},
+		{Report{Root: "/mnt/my img"}, "file:///mnt/my%20img/", true},
+		{Report{Root: "img"}, "", false},
+		{Report{Root: "/tmp/image.tar.gz"}, "", false},
+		{Report{Root: "/tmp/IMAGE.TAR"}, "", false},
+		{Report{Root: "/", Host: "hub1"}, "", false},
+	}
+	for _, tt := range tests {
+		got, ok := rootDirURI(tt.r)
+		if got != tt.want || ok != tt.wantOK {
+			t.Errorf("rootDirURI(%+v) = %q, %v; want %q, %v", tt.r, got, ok, tt.want, tt.wantOK)
+		}
+	}
+}
+
+func TestCamelCase(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"Cookie secret is private", "CookieSecretIsPrivate"},
+		{"DH parameters: 2048 bits or more", "DHParameters2048BitsOrMore"},
+		{"no-group/other read", "NoGroupOtherRead"},
+		{"HUB001", "HUB001"},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		if got := camelCase(tt.in); got != tt.want {
+			t.Errorf("camelCase(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// Code scanning keeps one analysis per category: runs of one upload need
+// distinct automationDetails ids, and a single run leaves the category to
+// the uploader.
+func TestSARIFAutomationDetails(t *testing.T) {
+	tests := []struct {
+		name    string
+		reports []Report
+		want    []string
+	}{
+		{"one root", []Report{{Profile: "image", Root: "/mnt/a"}}, []string{""}},
+		{"two roots", []Report{{Profile: "image", Root: "/mnt/a"}, {Profile: "image", Root: "/"}},
+			[]string{"hubsecrets/image/mnt/a/", "hubsecrets/image/root/"}},
+		{"one host", []Report{{Profile: "instance", Root: "/", Host: "hub1"}}, []string{"hubsecrets/instance/hub1/"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var log map[string]any
+			if err := json.Unmarshal([]byte(writeString(t, "sarif", tt.reports, testOpts)), &log); err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, run := range arr(t, log, "runs") {
+				got = append(got, str(run, "automationDetails", "id"))
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("automationDetails ids %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

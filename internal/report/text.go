@@ -1,0 +1,138 @@
+package report
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"unicode"
+)
+
+func init() { Formats["text"] = writeText }
+
+// ANSI SGR sequences; used only when Options.Color is set.
+const (
+	ansiReset  = "\x1b[0m"
+	ansiBold   = "\x1b[1m"
+	ansiDim    = "\x1b[2m"
+	ansiRed    = "\x1b[1;31m"
+	ansiYellow = "\x1b[33m"
+	ansiGreen  = "\x1b[32m"
+)
+
+// writeText prints, for people, one block per finding (severity, id, path
+// and message in aligned columns, then the fix) and a summary line per
+// report. Several reports get a header each.
+func writeText(w io.Writer, reports []Report, opts Options) error {
+	bw := bufio.NewWriter(w)
+	paint := func(code, s string) string {
+		if !opts.Color {
+			return s
+		}
+		return code + s + ansiReset
+	}
+	for i, r := range sorted(reports) {
+		if len(reports) > 1 {
+			if i > 0 {
+				bw.WriteString("\n")
+			}
+			bw.WriteString(paint(ansiBold, clean(r.target())) + "\n")
+		}
+		idWidth, pathWidth := 0, 0
+		for _, f := range r.Findings {
+			idWidth = max(idWidth, len([]rune(clean(f.ID))))
+			pathWidth = max(pathWidth, len([]rune(clean(f.Path))))
+		}
+		for _, f := range r.Findings {
+			sev, code := "WARN", ansiYellow
+			if f.Severity == SeverityDeny {
+				sev, code = "DENY", ansiRed
+			}
+			// Pad before painting so escape codes do not skew the columns.
+			fmt.Fprintf(bw, "%s  %s  %s  %s\n", paint(code, sev),
+				pad(clean(f.ID), idWidth), pad(clean(f.Path), pathWidth), clean(f.Msg))
+			if f.Fix != "" {
+				fmt.Fprintf(bw, "      %s %s\n", paint(ansiDim, "fix:"), clean(f.Fix))
+			}
+		}
+		if len(r.Findings) > 0 {
+			bw.WriteString("\n")
+		}
+		bw.WriteString(summaryLine(r, paint) + "\n")
+	}
+	return bw.Flush()
+}
+
+// summaryLine is the last line of a report: counts, profile and target, or
+// what passed when nothing was found.
+func summaryLine(r Report, paint func(code, s string) string) string {
+	if len(r.Findings) == 0 {
+		s := fmt.Sprintf("no findings: %s passes the %s profile", clean(r.target()), clean(r.Profile))
+		if n := len(r.Rules); n > 0 {
+			s += fmt.Sprintf(" (%d %s)", n, plural(n, "rule", "rules"))
+		}
+		return paint(ansiGreen, s)
+	}
+	counts := fmt.Sprintf("%d denied, %d %s", r.Summary.Deny, r.Summary.Warn,
+		plural(r.Summary.Warn, "warning", "warnings"))
+	code := ansiYellow
+	if r.Summary.Deny > 0 {
+		code = ansiRed
+	}
+	return paint(code, counts) + fmt.Sprintf(" (profile %s, %s)", clean(r.Profile), clean(r.target()))
+}
+
+// target names what was scanned: "root /mnt/img", "host web1" or, for a
+// host scanned below some other root, "host web1, root /srv/chroot".
+func (r Report) target() string {
+	if r.Host == "" {
+		return "root " + r.Root
+	}
+	if r.Root == "" || r.Root == "/" {
+		return "host " + r.Host
+	}
+	return "host " + r.Host + ", root " + r.Root
+}
+
+// subject is what passes or fails: the host, else the root.
+func (r Report) subject() string {
+	if r.Host != "" {
+		return r.Host
+	}
+	return r.Root
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// pad right-pads s with spaces to width runes.
+func pad(s string, width int) string {
+	if n := len([]rune(s)); n < width {
+		return s + strings.Repeat(" ", width-n)
+	}
+	return s
+}
+
+// clean quotes control characters: paths come from the scanned image (an
+// unexpected entry's name is the image builder's choice), and an escape
+// sequence in one must not reach the reader's terminal.
+func clean(s string) string {
+	if strings.IndexFunc(s, unicode.IsControl) < 0 {
+		return s
+	}
+	var b strings.Builder
+	for _, c := range s {
+		if unicode.IsControl(c) {
+			q := strconv.QuoteRune(c)
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}

@@ -1,0 +1,146 @@
+package report
+
+import (
+	"bytes"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func writeString(t *testing.T, format string, reports []Report, opts Options) string {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := Write(format, &buf, reports, opts); err != nil {
+		t.Fatal(err)
+	}
+	return buf.String()
+}
+
+var sgr = regexp.MustCompile("\x1b\\[[0-9;]*m")
+
+func TestTextColor(t *testing.T) {
+	for _, fx := range fixtures {
+		t.Run(fx.name, func(t *testing.T) {
+			plain := writeString(t, "text", fx.reports(), Options{})
+			if strings.Contains(plain, "\x1b") {
+				t.Errorf("escape code without Color:\n%q", plain)
+			}
+			colored := writeString(t, "text", fx.reports(), Options{Color: true})
+			if !sgr.MatchString(colored) {
+				t.Errorf("no colour with Color:\n%q", colored)
+			}
+			// Colour only decorates: the same text, the same columns.
+			if got := sgr.ReplaceAllString(colored, ""); got != plain {
+				t.Errorf("coloured output without its escapes differs:\n%s\nwant\n%s", got, plain)
+			}
+		})
+	}
+	colored := writeString(t, "text", []Report{findingsReport()}, Options{Color: true})
+	for _, want := range []string{ansiRed + "DENY" + ansiReset, ansiYellow + "WARN" + ansiReset} {
+		if !strings.Contains(colored, want) {
+			t.Errorf("coloured output lacks %q", want)
+		}
+	}
+}
+
+func TestTextSummaryLine(t *testing.T) {
+	deny := Finding{ID: "HUB001", Severity: SeverityDeny, Path: "/a", Msg: "m"}
+	warn := Finding{ID: "HUB004", Severity: SeverityWarn, Path: "/b", Msg: "m"}
+	tests := []struct {
+		name string
+		r    Report
+		want string
+	}{
+		{"deny and warnings", Report{Profile: "instance", Root: "/mnt/img", Findings: []Finding{deny, warn, warn}},
+			"1 denied, 2 warnings (profile instance, root /mnt/img)"},
+		{"one warning", Report{Profile: "image", Root: "/mnt/img", Findings: []Finding{warn}},
+			"0 denied, 1 warning (profile image, root /mnt/img)"},
+		{"host", Report{Profile: "instance", Root: "/", Host: "hub1", Findings: []Finding{deny}},
+			"1 denied, 0 warnings (profile instance, host hub1)"},
+		{"host below a root", Report{Profile: "instance", Root: "/chroot", Host: "hub1", Findings: []Finding{deny}},
+			"1 denied, 0 warnings (profile instance, host hub1, root /chroot)"},
+		{"passing", Report{Profile: "instance", Root: "/srv/img", Rules: instanceRules()},
+			"no findings: root /srv/img passes the instance profile (5 rules)"},
+		{"passing one rule", Report{Profile: "image", Root: "/", Rules: instanceRules()[:1]},
+			"no findings: root / passes the image profile (1 rule)"},
+		{"passing without rule list", Report{Profile: "image", Host: "hub1", Root: "/"},
+			"no findings: host hub1 passes the image profile"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := writeString(t, "text", []Report{tt.r}, Options{})
+			lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+			if got := lines[len(lines)-1]; got != tt.want {
+				t.Errorf("summary = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestTextBlocks checks each finding's block: severity, id, path and
+// message on one line with the messages aligned, then the fix indented.
+func TestTextBlocks(t *testing.T) {
+	r := findingsReport()
+	out := writeString(t, "text", []Report{r}, Options{})
+	lines := strings.Split(out, "\n")
+	msgCol := -1
+	for _, f := range r.Findings {
+		i := indexOfPrefix(lines, strings.ToUpper(f.Severity)+"  "+f.ID+" ")
+		if i < 0 {
+			t.Fatalf("no line for %s in\n%s", f.ID, out)
+		}
+		line := lines[i]
+		if !strings.Contains(line, " "+f.Path+" ") || !strings.HasSuffix(line, "  "+f.Msg) {
+			t.Errorf("line %q lacks path %q or message %q", line, f.Path, f.Msg)
+		}
+		if col := len(line) - len(f.Msg); msgCol < 0 {
+			msgCol = col
+		} else if col != msgCol {
+			t.Errorf("message of %s starts at column %d, others at %d", f.ID, col, msgCol)
+		}
+		if want := "      fix: " + f.Fix; lines[i+1] != want {
+			t.Errorf("line after %s = %q, want %q", f.ID, lines[i+1], want)
+		}
+	}
+}
+
+func indexOfPrefix(lines []string, prefix string) int {
+	for i, l := range lines {
+		if strings.HasPrefix(l, prefix) {
+			return i
+		}
+	}
+	return -1
+}
+
+func TestTextSeveralReportsHaveHeaders(t *testing.T) {
+	out := writeString(t, "text", hostReports(), Options{})
+	for _, h := range []string{"host hub1.example.org\n", "\nhost hub2.example.org\n"} {
+		if !strings.Contains(out, h) {
+			t.Errorf("no header %q in\n%s", h, out)
+		}
+	}
+	single := writeString(t, "text", []Report{findingsReport()}, Options{})
+	if strings.HasPrefix(single, "root ") {
+		t.Errorf("a single report got a header:\n%s", single)
+	}
+}
+
+// A file name in a scanned image is chosen by whoever built it: escape
+// sequences in it must not reach the terminal.
+func TestTextQuotesControlCharacters(t *testing.T) {
+	r := Report{Profile: "image", Root: "/mnt/img", Findings: []Finding{{
+		ID: "HUB004", Severity: SeverityWarn, Path: "/srv/jupyterhub/x\x1b]0;owned\a",
+		Msg: "unexpected\r\nfile", Fix: "rm -f '/srv/jupyterhub/x\x1b]0;owned\a'",
+	}}}
+	out := writeString(t, "text", []Report{r}, Options{Color: true})
+	plain := sgr.ReplaceAllString(out, "")
+	if strings.ContainsAny(plain, "\x1b\a\r") {
+		t.Errorf("control character reached the output: %q", plain)
+	}
+	for _, want := range []string{`/srv/jupyterhub/x\x1b]0;owned\a`, `unexpected\r\nfile`} {
+		if !strings.Contains(plain, want) {
+			t.Errorf("output lacks quoted %q: %q", want, plain)
+		}
+	}
+}
