@@ -1,10 +1,15 @@
 package report
 
 import (
+	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/open-policy-agent/opa/v1/rego"
 )
 
 // obj and arr walk an unmarshalled SARIF document, failing on a wrong type.
@@ -234,6 +239,52 @@ func TestCamelCase(t *testing.T) {
 			t.Errorf("camelCase(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
+}
+
+// TestSARIFSchema validates every fixture's output against the SARIF 2.1.0
+// JSON schema (testdata, see its NOTICE), with OPA's json.match_schema:
+// OPA is already a dependency, so the test needs no schema library of its own.
+func TestSARIFSchema(t *testing.T) {
+	schema, err := os.ReadFile(filepath.Join("testdata", "sarif-schema-2.1.0.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	query, err := rego.New(rego.Query("result := json.match_schema(input.doc, input.schema)")).
+		PrepareForEval(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	validate := func(doc any) (bool, any) {
+		rs, err := query.Eval(context.Background(), rego.EvalInput(map[string]any{"doc": doc, "schema": string(schema)}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := rs[0].Bindings["result"].([]any)
+		return res[0].(bool), res[1]
+	}
+
+	for _, fx := range fixtures {
+		t.Run(fx.name, func(t *testing.T) {
+			var doc any
+			if err := json.Unmarshal([]byte(writeString(t, "sarif", fx.reports(), testOpts)), &doc); err != nil {
+				t.Fatal(err)
+			}
+			if ok, errs := validate(doc); !ok {
+				t.Errorf("not valid SARIF 2.1.0: %v", errs)
+			}
+		})
+	}
+	// The validator must be able to say no.
+	t.Run("invalid level is rejected", func(t *testing.T) {
+		var doc map[string]any
+		if err := json.Unmarshal([]byte(writeString(t, "sarif", []Report{findingsReport()}, testOpts)), &doc); err != nil {
+			t.Fatal(err)
+		}
+		arr(t, arr(t, doc, "runs")[0], "results")[0].(map[string]any)["level"] = "fatal"
+		if ok, _ := validate(doc); ok {
+			t.Error("a result with level \"fatal\" passed the schema")
+		}
+	})
 }
 
 // Code scanning keeps one analysis per category: runs of one upload need
