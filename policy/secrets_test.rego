@@ -256,3 +256,15 @@ test_tutorial if {
 	w := the(warns(tutorial), "HUB040")
 	contains(w.msg, "jupyterhub_cookie_secretl looks like a misspelling of jupyterhub_cookie_secret: the secret may have been written there and the real file left empty")
 }
+
+test_hub015_unnamed_group_write_only if {
+	doc := with_token({"group": "", "gid": 1234, "mode": 400}) # 0o620
+	f := the(denies(doc), "HUB015")
+	contains(f.msg, "group gid 1234 (no name")
+	contains(f.msg, "change it")
+}
+
+test_hub017_cookie_neither_hex_nor_base64 if {
+	f := the(denies(with_cookie_content({"encoding": "other", "decoded_bytes": 0})), "HUB017")
+	contains(f.msg, "refuses to start")
+}

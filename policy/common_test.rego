@@ -1,0 +1,142 @@
+package hubsecrets_test
+
+import data.hubsecrets
+
+unexpected(name, extra) := object.union(
+	{"name": name, "path": concat("/", ["/srv/jupyterhub", name]), "type": "file", "size": 65},
+	extra,
+)
+
+test_hub040_misspelling if {
+	f := the(warns(tutorial), "HUB040")
+	f.path == "/srv/jupyterhub/jupyterhub_cookie_secretl"
+	f.fix == "sudo rm /srv/jupyterhub/jupyterhub_cookie_secretl"
+}
+
+test_hub040_copy_of_present_secret if {
+	doc := set(good_instance, "/unexpected", [unexpected("proxy_auth_token~", {"resembles": "proxy_auth_token", "resembles_key": "proxy_token"})])
+	f := the(warns(doc), "HUB040")
+	contains(f.msg, "proxy_auth_token~ looks like a copy of proxy_auth_token: it may hold an old copy of a secret")
+}
+
+test_hub040_misspelling_of_missing_secret if {
+	doc := patch(good_instance, [
+		{"op": "replace", "path": "/files/proxy_token", "value": missing("/srv/jupyterhub/proxy_auth_token")},
+		{"op": "replace", "path": "/unexpected", "value": [unexpected("proxy_auth_tokne", {"resembles": "proxy_auth_token", "resembles_key": "proxy_token"})]},
+	])
+	f := the(warns(doc), "HUB040")
+	contains(f.msg, "instead of the real file, which is missing")
+}
+
+test_hub040_unrelated_dir if {
+	doc := set(good_instance, "/unexpected", [unexpected("notes", {"type": "dir"})])
+	f := the(warns(doc), "HUB040")
+	contains(f.msg, "notes is not a file hubsecrets expects here (a directory)")
+	f.fix == "sudo rm -ri /srv/jupyterhub/notes"
+}
+
+test_hub040_leftover_temp_file if {
+	f := the(warns(set(good_instance, "/unexpected", [unexpected(".hubsecrets-tmp.x1", {})])), "HUB040")
+	contains(f.msg, "interrupted hubsecrets run")
+}
+
+test_hub040_hostile_name_is_quoted if {
+	doc := set(good_instance, "/unexpected", [unexpected("x'$(reboot)\n", {})])
+	f := the(warns(doc), "HUB040")
+	f.fix == concat("", [`sudo rm '/srv/jupyterhub/x'\''$(reboot)`, "\n'"])
+	contains(f.msg, `"x'$(reboot)\n"`)
+}
+
+test_hub040_not_for_good_instance if {
+	not "HUB040" in ids(warns(good_instance))
+}
+
+test_hub041_unreadable_file if {
+	doc := patch(good_instance, [
+		{"op": "remove", "path": "/files/cookie_secret/secret"},
+		{"op": "add", "path": "/files/cookie_secret/error", "value": "permission denied"},
+		{"op": "replace", "path": "/errors", "value": ["/srv/jupyterhub/jupyterhub_cookie_secret: permission denied"]},
+	])
+	f := the(denies(doc), "HUB041")
+	f.msg == "/srv/jupyterhub/jupyterhub_cookie_secret could not be checked: permission denied."
+
+	# reported once: no guesses about a file that was not observed
+	ids(denies(doc)) == {"HUB041"}
+}
+
+test_hub041_unreadable_firstboot_file if {
+	doc := set(good_image, "/firstboot/unit", object.union(missing("/etc/systemd/system/jupyterhub-secrets.service"), {"error": "input/output error"}))
+	ids(denies(doc)) == {"HUB041"}
+}
+
+test_hub041_not_for_good_instance if {
+	not "HUB041" in ids(denies(good_instance))
+}
+
+test_hub042_other_error if {
+	doc := set(good_instance, "/errors", ["/etc/passwd: permission denied"])
+	f := the(denies(doc), "HUB042")
+	f.path == "/etc/passwd"
+	contains(f.msg, "The scan is incomplete: /etc/passwd: permission denied")
+}
+
+test_hub042_error_without_path if {
+	f := the(denies(set(good_instance, "/errors", ["something odd"])), "HUB042")
+	f.path == ""
+}
+
+test_hub042_not_for_file_errors if {
+	doc := patch(good_instance, [
+		{"op": "add", "path": "/dir/error", "value": "permission denied"},
+		{"op": "replace", "path": "/errors", "value": ["/srv/jupyterhub: permission denied"]},
+	])
+	not "HUB042" in ids(denies(doc))
+	"HUB041" in ids(denies(doc))
+}
+
+test_profile_defaults_to_instance if {
+	doc := object.remove(set(good_instance, "/files/cookie_secret", missing("/srv/jupyterhub/jupyterhub_cookie_secret")), ["profile"])
+	"HUB010" in ids(denies(doc))
+}
+
+test_every_finding_has_id_path_msg_fix if {
+	bad := patch(good_instance, [
+		{"op": "replace", "path": "/dir/mode", "value": mode_0777},
+		{"op": "replace", "path": "/files/cookie_secret/mode", "value": mode_0604},
+		{"op": "replace", "path": "/files/dhparam/dh/prime_bits", "value": 1024},
+	])
+	count(denies(bad)) >= 3
+	every f in denies(bad) | warns(tutorial) {
+		object.keys(f) == {"id", "path", "msg", "fix"}
+		regex.match(`^HUB0[0-9]{2}$`, f.id)
+		f.msg != ""
+		f.fix != ""
+	}
+}
+
+test_sh_quotes_only_when_needed if {
+	hubsecrets.sh("/srv/jupyterhub/dhparam.pem") == "/srv/jupyterhub/dhparam.pem"
+	hubsecrets.sh("/srv/jupyter hub") == "'/srv/jupyter hub'"
+	hubsecrets.sh("/a'b") == `'/a'\''b'`
+}
+
+test_show_quotes_unprintable if {
+	hubsecrets.show("/srv/jupyterhub") == "/srv/jupyterhub"
+	hubsecrets.show("a\u001b[31mb") == `"a\x1b[31mb"`
+}
+
+test_octal if {
+	hubsecrets.octal("0600") == 384
+	hubsecrets.octal("600") == 384
+	hubsecrets.octal("4755") == 2541
+}
+
+test_hub040_copy_with_prefix if {
+	doc := set(good_instance, "/unexpected", [unexpected("old-jupyterhub_cookie_secret", {"resembles": "jupyterhub_cookie_secret", "resembles_key": "cookie_secret"})])
+	contains(the(warns(doc), "HUB040").msg, "looks like a copy of jupyterhub_cookie_secret")
+}
+
+test_hub040_special_file if {
+	doc := set(good_instance, "/unexpected", [unexpected("fifo", {"type": "other", "size": 0})])
+	contains(the(warns(doc), "HUB040").msg, "(a special file (device, FIFO or socket))")
+}
