@@ -1,0 +1,330 @@
+package source
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/subtle"
+	"fmt"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/hubsecrets/packer-plugin-jupyterhub/checker/facts"
+	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/layout"
+)
+
+// Read limits: enough for any sane secret or DH parameters file, small
+// enough that a hostile or huge file costs nothing.
+const (
+	secretReadLimit  = 4 << 10
+	dhparamReadLimit = 64 << 10
+	accountReadLimit = 4 << 20
+	maxUnexpected    = 100
+)
+
+// Options say what to look at inside the root.
+type Options struct {
+	// Dir is the secrets directory inside the root (default layout.DefaultDir).
+	Dir string
+	// HubUnit is the hub's systemd unit (default layout.DefaultHubUnit).
+	HubUnit string
+}
+
+func (o Options) withDefaults() Options {
+	if o.Dir == "" {
+		o.Dir = layout.DefaultDir
+	}
+	if o.HubUnit == "" {
+		o.HubUnit = layout.DefaultHubUnit
+	}
+	return o
+}
+
+// expected maps the Files keys to their names in the secrets directory.
+var expected = []struct{ key, name string }{
+	{facts.CookieSecret, layout.CookieSecretFile},
+	{facts.ProxyToken, layout.ProxyTokenFile},
+	{facts.DHParam, layout.DHParamFile},
+}
+
+// Collect observes fsys and returns its facts document. src says where the
+// facts came from. Errors that stop only one observation are recorded in the
+// document (doc.Errors and File.Error); the returned error is for bad options.
+func Collect(ctx context.Context, fsys FS, src facts.Source, opt Options) (*facts.Document, error) {
+	opt = opt.withDefaults()
+	if !path.IsAbs(opt.Dir) || path.Clean(opt.Dir) != opt.Dir || opt.Dir == "/" {
+		return nil, fmt.Errorf("secrets directory %q: want an absolute, clean path below / such as %s", opt.Dir, layout.DefaultDir)
+	}
+	c := &collector{fs: fsys, doc: &facts.Document{
+		Schema:     facts.Schema,
+		Source:     src,
+		Files:      map[string]facts.File{},
+		FirstBoot:  map[string]facts.File{},
+		Unexpected: []facts.Entry{},
+		Errors:     []string{},
+		HubUnit:    opt.HubUnit,
+	}}
+	c.accounts()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	doc := c.doc
+	doc.Dir = c.stat(opt.Dir)
+	for _, e := range expected {
+		doc.Files[e.key] = c.stat(path.Join(opt.Dir, e.name))
+	}
+	c.summariseSecrets()
+	c.summariseDH(facts.DHParam)
+	if doc.Dir.Type == facts.TypeDir {
+		c.unexpected(opt.Dir)
+	}
+
+	for key, p := range map[string]string{
+		facts.FirstBootScript:  layout.ScriptPath,
+		facts.FirstBootUnit:    layout.UnitPath,
+		facts.FirstBootEnabled: layout.WantsLink,
+		facts.FirstBootDropIn:  layout.DropInPath(opt.HubUnit),
+		facts.FirstBootStamp:   path.Join(opt.Dir, layout.StampFile),
+	} {
+		doc.FirstBoot[key] = c.stat(p)
+	}
+	doc.MachineID = c.machineID()
+	sort.Strings(doc.Errors)
+	return doc, ctx.Err()
+}
+
+type collector struct {
+	fs     FS
+	doc    *facts.Document
+	users  map[int]string
+	groups map[int]string
+}
+
+func (c *collector) fail(p string, err error) string {
+	msg := fmt.Sprintf("%s: %v", p, err)
+	c.doc.Errors = append(c.doc.Errors, msg)
+	return err.Error()
+}
+
+// stat observes one path without following a symlink.
+func (c *collector) stat(p string) facts.File {
+	f := facts.File{Path: p}
+	n, err := c.fs.Lstat(p)
+	if isNotExist(err) {
+		return f
+	}
+	if err != nil {
+		f.Error = c.fail(p, err)
+		return f
+	}
+	f.Exists = true
+	f.Type = n.Type
+	f.LinkTarget = n.LinkTarget
+	f.Mode = n.Mode
+	f.ModeOctal = fmt.Sprintf("%04o", n.Mode)
+	f.UID, f.GID = n.UID, n.GID
+	f.Owner, f.Group = c.users[n.UID], c.groups[n.GID]
+	f.Size = n.Size
+	return f
+}
+
+// read returns a bounded prefix of an existing regular file and whether the
+// file held more; on error it records it on the file.
+func (c *collector) read(key string, limit int64) ([]byte, bool, bool) {
+	f := c.doc.Files[key]
+	if !f.Exists || f.Type != facts.TypeFile || f.Error != "" {
+		return nil, false, false
+	}
+	b, err := c.fs.ReadPrefix(f.Path, limit+1)
+	if err != nil {
+		f.Error = c.fail(f.Path, err)
+		c.doc.Files[key] = f
+		return nil, false, false
+	}
+	truncated := int64(len(b)) > limit
+	if truncated {
+		b = b[:limit]
+	}
+	return b, truncated, true
+}
+
+// summariseSecrets fills Secret for both secrets and compares them. The
+// content is held only here, in memory, and cleared before returning.
+func (c *collector) summariseSecrets() {
+	keys := []string{facts.CookieSecret, facts.ProxyToken}
+	content := map[string][]byte{}
+	defer func() {
+		for _, b := range content {
+			clear(b)
+		}
+	}()
+	for _, key := range keys {
+		b, truncated, ok := c.read(key, secretReadLimit)
+		if !ok {
+			continue
+		}
+		content[key] = b
+		s := SummariseSecret(b)
+		s.Truncated = truncated
+		f := c.doc.Files[key]
+		f.Secret = &s
+		c.doc.Files[key] = f
+	}
+	for _, a := range keys {
+		for _, b := range keys {
+			if a == b || content[a] == nil || content[b] == nil {
+				continue
+			}
+			sa, sb := pyStrip(content[a]), pyStrip(content[b])
+			if len(sa) > 0 && subtle.ConstantTimeCompare(sa, sb) == 1 {
+				f := c.doc.Files[a]
+				f.Secret.SameAs = append(f.Secret.SameAs, b)
+				c.doc.Files[a] = f
+			}
+		}
+	}
+}
+
+func (c *collector) summariseDH(key string) {
+	b, truncated, ok := c.read(key, dhparamReadLimit)
+	if !ok {
+		return
+	}
+	var dh facts.DH
+	if truncated {
+		dh = facts.DH{ParseError: fmt.Sprintf("larger than %d bytes: not a DH parameters file", dhparamReadLimit)}
+	} else {
+		dh = SummariseDH(b)
+	}
+	f := c.doc.Files[key]
+	f.DH = &dh
+	c.doc.Files[key] = f
+}
+
+// unexpected lists directory entries that are neither expected files nor
+// hubsecrets' own bookkeeping.
+func (c *collector) unexpected(dir string) {
+	names, err := c.fs.ReadDir(dir)
+	if err != nil {
+		c.doc.Dir.Error = c.fail(dir, err)
+		return
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if isKnownEntry(name) {
+			continue
+		}
+		if len(c.doc.Unexpected) == maxUnexpected {
+			c.doc.Errors = append(c.doc.Errors, fmt.Sprintf("%s: more than %d unexpected entries; the rest were not listed", dir, maxUnexpected))
+			break
+		}
+		st := c.stat(path.Join(dir, name))
+		e := facts.Entry{Name: name, Path: st.Path, Type: st.Type, Size: st.Size}
+		e.ResemblesKey, e.Resembles = resembles(name)
+		c.doc.Unexpected = append(c.doc.Unexpected, e)
+	}
+}
+
+func isKnownEntry(name string) bool {
+	switch name {
+	case layout.CookieSecretFile, layout.ProxyTokenFile, layout.DHParamFile, layout.StampFile, layout.LockFile:
+		return true
+	}
+	return false
+}
+
+func (c *collector) machineID() facts.MachineID {
+	m := facts.MachineID{Path: layout.MachineIDPath}
+	st := c.stat(layout.MachineIDPath)
+	switch {
+	case !st.Exists:
+		m.State = facts.MachineIDMissing
+		return m
+	case st.Type != facts.TypeFile || st.Error != "":
+		m.State = facts.MachineIDInvalid
+		return m
+	}
+	b, err := c.fs.ReadPrefix(layout.MachineIDPath, 64)
+	if err != nil {
+		c.fail(layout.MachineIDPath, err)
+		m.State = facts.MachineIDInvalid
+		return m
+	}
+	m.State = classifyMachineID(b)
+	return m
+}
+
+func classifyMachineID(b []byte) string {
+	s := strings.TrimSpace(string(b))
+	switch {
+	case s == "":
+		return facts.MachineIDEmpty
+	case s == "uninitialized":
+		return facts.MachineIDUninitialized
+	case len(s) == 32 && isLowerHex(s):
+		return facts.MachineIDInitialized
+	}
+	return facts.MachineIDInvalid
+}
+
+func isLowerHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !(s[i] >= '0' && s[i] <= '9' || s[i] >= 'a' && s[i] <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// accounts loads uid and gid names from the scanned root's /etc/passwd and
+// /etc/group, never the host's: an image's ids mean what its files say.
+func (c *collector) accounts() {
+	c.users = c.idNames("/etc/passwd")
+	c.groups = c.idNames("/etc/group")
+}
+
+func (c *collector) idNames(p string) map[int]string {
+	names := map[int]string{}
+	n, err := c.fs.Lstat(p)
+	if err != nil || n.Type != facts.TypeFile {
+		if err != nil && !isNotExist(err) {
+			c.fail(p, err)
+		}
+		return names
+	}
+	b, err := c.fs.ReadPrefix(p, accountReadLimit)
+	if err != nil {
+		c.fail(p, err)
+		return names
+	}
+	return parseIDNames(b)
+}
+
+// parseIDNames reads name:x:id:... lines (passwd and group share the first
+// three fields); the first name for an id wins, as getpwuid does.
+func parseIDNames(b []byte) map[int]string {
+	names := map[int]string{}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		f := strings.SplitN(line, ":", 4)
+		if len(f) < 3 || f[0] == "" {
+			continue
+		}
+		id, err := strconv.Atoi(f[2])
+		if err != nil || id < 0 {
+			continue
+		}
+		if _, seen := names[id]; !seen {
+			names[id] = f[0]
+		}
+	}
+	return names
+}

@@ -1,0 +1,305 @@
+package source
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/hubsecrets/packer-plugin-jupyterhub/checker/facts"
+	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/dhparam"
+)
+
+const hexSecret = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"
+
+// tree builds a root under t.TempDir() whose etc/passwd and etc/group name
+// the test's own uid "root" and gid groupName, like a mounted image would.
+type tree struct {
+	t    *testing.T
+	root string
+}
+
+func newTree(t *testing.T, groupName string) *tree {
+	t.Helper()
+	tr := &tree{t: t, root: t.TempDir()}
+	tr.write("/etc/passwd", 0o644, "root:x:"+itoa(os.Getuid())+":"+itoa(os.Getgid())+":root:/root:/bin/sh\n")
+	tr.write("/etc/group", 0o644, groupName+":x:"+itoa(os.Getgid())+":\n")
+	tr.mkdir("/srv/jupyterhub", 0o755)
+	return tr
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+func (tr *tree) path(p string) string { return filepath.Join(tr.root, p) }
+
+func (tr *tree) mkdir(p string, mode os.FileMode) {
+	tr.t.Helper()
+	if err := os.MkdirAll(tr.path(p), mode); err != nil {
+		tr.t.Fatal(err)
+	}
+	if err := os.Chmod(tr.path(p), mode); err != nil {
+		tr.t.Fatal(err)
+	}
+}
+
+func (tr *tree) write(p string, mode os.FileMode, content string) {
+	tr.t.Helper()
+	if err := os.MkdirAll(filepath.Dir(tr.path(p)), 0o755); err != nil {
+		tr.t.Fatal(err)
+	}
+	if err := os.WriteFile(tr.path(p), []byte(content), mode); err != nil {
+		tr.t.Fatal(err)
+	}
+	if err := os.Chmod(tr.path(p), mode); err != nil {
+		tr.t.Fatal(err)
+	}
+}
+
+func (tr *tree) symlink(target, p string) {
+	tr.t.Helper()
+	if err := os.Symlink(target, tr.path(p)); err != nil {
+		tr.t.Fatal(err)
+	}
+}
+
+func (tr *tree) collect() *facts.Document {
+	tr.t.Helper()
+	fsys, err := OpenDir(tr.root)
+	if err != nil {
+		tr.t.Fatal(err)
+	}
+	defer fsys.Close()
+	doc, err := Collect(context.Background(), fsys, facts.Source{Kind: "dir", Root: tr.root}, Options{})
+	if err != nil {
+		tr.t.Fatal(err)
+	}
+	return doc
+}
+
+func ffdhe2048(t *testing.T) string {
+	t.Helper()
+	p, err := dhparam.Group("ffdhe2048")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(p.MarshalPEM())
+}
+
+func TestCollectTutorialTree(t *testing.T) {
+	tr := newTree(t, "sudo")
+	tr.write("/srv/jupyterhub/jupyterhub_cookie_secret", 0o600, "")
+	tr.write("/srv/jupyterhub/jupyterhub_cookie_secretl", 0o644, hexSecret)
+	tr.write("/srv/jupyterhub/proxy_auth_token", 0o600, hexSecret)
+	tr.write("/srv/jupyterhub/dhparam.pem", 0o600, ffdhe2048(t))
+	doc := tr.collect()
+
+	if doc.Schema != facts.Schema || len(doc.Errors) != 0 {
+		t.Fatalf("schema %q errors %v", doc.Schema, doc.Errors)
+	}
+	if d := doc.Dir; !d.Exists || d.Type != facts.TypeDir || d.ModeOctal != "0755" || d.Path != "/srv/jupyterhub" {
+		t.Errorf("dir = %+v", d)
+	}
+	cs := doc.Files[facts.CookieSecret]
+	if !cs.Exists || cs.Type != facts.TypeFile || cs.Size != 0 || cs.Secret == nil || cs.Secret.Encoding != facts.EncodingEmpty {
+		t.Errorf("cookie secret = %+v secret %+v", cs, cs.Secret)
+	}
+	if cs.Owner != "root" || cs.Group != "sudo" || cs.Mode != 0o600 {
+		t.Errorf("cookie secret owner %q group %q mode %o; want names from the root's own etc files", cs.Owner, cs.Group, cs.Mode)
+	}
+	pt := doc.Files[facts.ProxyToken]
+	if pt.Secret == nil || pt.Secret.Encoding != facts.EncodingHex || pt.Secret.DecodedBytes != 32 || !pt.Secret.TrailingNewline || !pt.Secret.Lowercase {
+		t.Errorf("proxy token secret = %+v", pt.Secret)
+	}
+	dh := doc.Files[facts.DHParam].DH
+	if dh == nil || !dh.Parsed || dh.Group != "ffdhe2048" || dh.PrimeBits != 2048 || !dh.SafePrime || dh.Generator != 2 {
+		t.Errorf("dhparam = %+v", dh)
+	}
+	if len(doc.Unexpected) != 1 {
+		t.Fatalf("unexpected = %+v, want the misspelled secret", doc.Unexpected)
+	}
+	u := doc.Unexpected[0]
+	if u.Name != "jupyterhub_cookie_secretl" || u.Resembles != "jupyterhub_cookie_secret" || u.ResemblesKey != facts.CookieSecret || u.Type != facts.TypeFile {
+		t.Errorf("unexpected entry = %+v", u)
+	}
+}
+
+func TestCollectNeverFollowsSymlinks(t *testing.T) {
+	outside := t.TempDir()
+	if err := os.WriteFile(filepath.Join(outside, "secret"), []byte(hexSecret), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("secret file", func(t *testing.T) {
+		tr := newTree(t, "root")
+		tr.symlink(filepath.Join(outside, "secret"), "/srv/jupyterhub/jupyterhub_cookie_secret")
+		cs := tr.collect().Files[facts.CookieSecret]
+		if cs.Type != facts.TypeSymlink || cs.LinkTarget != filepath.Join(outside, "secret") || cs.Secret != nil {
+			t.Errorf("cookie secret = %+v, want an unread symlink", cs)
+		}
+	})
+	t.Run("directory", func(t *testing.T) {
+		tr := newTree(t, "root")
+		if err := os.Remove(tr.path("/srv/jupyterhub")); err != nil {
+			t.Fatal(err)
+		}
+		tr.symlink(outside, "/srv/jupyterhub")
+		doc := tr.collect()
+		if doc.Dir.Type != facts.TypeSymlink {
+			t.Errorf("dir = %+v, want a symlink", doc.Dir)
+		}
+		if f := doc.Files[facts.CookieSecret]; f.Exists {
+			t.Errorf("cookie secret seen through a symlinked directory: %+v", f)
+		}
+		if len(doc.Unexpected) != 0 {
+			t.Errorf("listed a symlinked directory: %+v", doc.Unexpected)
+		}
+	})
+}
+
+func TestCollectOddFiles(t *testing.T) {
+	tr := newTree(t, "root")
+	if err := syscall.Mkfifo(tr.path("/srv/jupyterhub/jupyterhub_cookie_secret"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tr.mkdir("/srv/jupyterhub/proxy_auth_token", 0o700)
+	// A 1 GiB sparse dhparam.pem: the collector must read a bounded prefix.
+	f, err := os.Create(tr.path("/srv/jupyterhub/dhparam.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(1 << 30); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	doc := tr.collect() // a FIFO must not block
+	if f := doc.Files[facts.CookieSecret]; f.Type != facts.TypeOther || f.Secret != nil {
+		t.Errorf("fifo = %+v", f)
+	}
+	if f := doc.Files[facts.ProxyToken]; f.Type != facts.TypeDir || f.Secret != nil {
+		t.Errorf("dir as token = %+v", f)
+	}
+	if dh := doc.Files[facts.DHParam].DH; dh == nil || dh.Parsed || dh.ParseError == "" {
+		t.Errorf("huge dhparam = %+v", dh)
+	}
+}
+
+func TestCollectUnknownIDsAndEqualSecrets(t *testing.T) {
+	tr := newTree(t, "root")
+	tr.write("/etc/passwd", 0o644, "someone:x:4242:4242::/:/bin/sh\n") // our uid has no name here
+	tr.write("/srv/jupyterhub/jupyterhub_cookie_secret", 0o600, hexSecret)
+	tr.write("/srv/jupyterhub/proxy_auth_token", 0o600, strings.TrimSpace(hexSecret)+"  \n")
+	doc := tr.collect()
+	cs, pt := doc.Files[facts.CookieSecret], doc.Files[facts.ProxyToken]
+	if cs.Owner != "" || cs.UID != os.Getuid() {
+		t.Errorf("owner %q uid %d: an id without a name in the root's passwd must stay unnamed", cs.Owner, cs.UID)
+	}
+	if len(cs.Secret.SameAs) != 1 || cs.Secret.SameAs[0] != facts.ProxyToken || len(pt.Secret.SameAs) != 1 {
+		t.Errorf("same_as = %v / %v: secrets equal after strip()", cs.Secret.SameAs, pt.Secret.SameAs)
+	}
+}
+
+func TestCollectFirstBootAndMachineID(t *testing.T) {
+	tr := newTree(t, "root")
+	tr.write("/usr/local/libexec/hubsecrets/jupyterhub-secrets", 0o755, "#!/bin/sh\n")
+	tr.write("/etc/systemd/system/jupyterhub-secrets.service", 0o644, "[Unit]\n")
+	tr.mkdir("/etc/systemd/system/multi-user.target.wants", 0o755)
+	tr.symlink("/etc/systemd/system/jupyterhub-secrets.service", "/etc/systemd/system/multi-user.target.wants/jupyterhub-secrets.service")
+	tr.write("/etc/machine-id", 0o444, "0123456789abcdef0123456789abcdef\n")
+	doc := tr.collect()
+	for key, want := range map[string]string{
+		facts.FirstBootScript:  facts.TypeFile,
+		facts.FirstBootUnit:    facts.TypeFile,
+		facts.FirstBootEnabled: facts.TypeSymlink,
+		facts.FirstBootDropIn:  "",
+		facts.FirstBootStamp:   "",
+	} {
+		if got := doc.FirstBoot[key].Type; got != want {
+			t.Errorf("firstboot %s type %q, want %q", key, got, want)
+		}
+	}
+	if doc.MachineID.State != facts.MachineIDInitialized {
+		t.Errorf("machine-id = %+v", doc.MachineID)
+	}
+	if doc.FirstBoot[facts.FirstBootDropIn].Path != "/etc/systemd/system/jupyterhub.service.d/jupyterhub-secrets.conf" {
+		t.Errorf("drop-in path %q", doc.FirstBoot[facts.FirstBootDropIn].Path)
+	}
+}
+
+func TestCollectRejectsBadDir(t *testing.T) {
+	fsys, err := OpenDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fsys.Close()
+	for _, dir := range []string{"srv/jupyterhub", "/srv/../srv/jupyterhub", "/", "/srv/jupyterhub/"} {
+		if _, err := Collect(context.Background(), fsys, facts.Source{}, Options{Dir: dir}); err == nil {
+			t.Errorf("Collect(dir %q) succeeded, want an error", dir)
+		}
+	}
+}
+
+func TestSummariseSecret(t *testing.T) {
+	tests := []struct {
+		name, in string
+		want     facts.Secret
+	}{
+		{"hex newline", hexSecret, facts.Secret{Encoding: "hex", DecodedBytes: 32, Lowercase: true, TrailingNewline: true}},
+		{"hex no newline", strings.TrimSpace(hexSecret), facts.Secret{Encoding: "hex", DecodedBytes: 32, Lowercase: true}},
+		{"upper hex", strings.ToUpper(hexSecret), facts.Secret{Encoding: "hex", DecodedBytes: 32, TrailingNewline: true}},
+		{"short hex", "abcd\n", facts.Secret{Encoding: "hex", DecodedBytes: 2, Lowercase: true, TrailingNewline: true}},
+		{"unpadded base64", "abc\n", facts.Secret{Encoding: "other", TrailingNewline: true}},
+		{"base64", "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MTI=\n", facts.Secret{Encoding: "base64", DecodedBytes: 32, TrailingNewline: true}},
+		{"empty", "", facts.Secret{Encoding: "empty"}},
+		{"whitespace only", " \n\t\n", facts.Secret{Encoding: "empty", TrailingNewline: true}},
+		{"other", "not a secret!\n", facts.Secret{Encoding: "other", TrailingNewline: true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := SummariseSecret([]byte(tt.in))
+			if len(got.SameAs) != 0 {
+				t.Errorf("SameAs = %v for one secret alone", got.SameAs)
+			}
+			got.SameAs, tt.want.SameAs = nil, nil
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("SummariseSecret = %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestResembles(t *testing.T) {
+	tests := map[string]string{
+		"jupyterhub_cookie_secretl":    "jupyterhub_cookie_secret",
+		"jupyterhub_cookie_secret.bak": "jupyterhub_cookie_secret",
+		"cookie_secret":                "jupyterhub_cookie_secret",
+		"Proxy-Auth-Token":             "proxy_auth_token",
+		"proxy_auth_tokn":              "proxy_auth_token",
+		"dhparams.pem":                 "dhparam.pem",
+		"jupyterhub.sqlite":            "",
+		"notes.txt":                    "",
+	}
+	for name, want := range tests {
+		if _, got := resembles(name); got != want {
+			t.Errorf("resembles(%q) = %q, want %q", name, got, want)
+		}
+	}
+}
+
+func TestClassifyMachineID(t *testing.T) {
+	tests := map[string]string{
+		"":                                   facts.MachineIDEmpty,
+		"\n":                                 facts.MachineIDEmpty,
+		"uninitialized\n":                    facts.MachineIDUninitialized,
+		"0123456789abcdef0123456789abcdef\n": facts.MachineIDInitialized,
+		"xyz\n":                              facts.MachineIDInvalid,
+	}
+	for in, want := range tests {
+		if got := classifyMachineID([]byte(in)); got != want {
+			t.Errorf("classifyMachineID(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
