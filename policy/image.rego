@@ -90,7 +90,7 @@ warn contains finding(rego.metadata.rule(), stamp.path, msg, fix) if {
 	stamp := firstboot.stamp
 	stamp.exists
 	msg := sprintf(
-		"The image contains the instance stamp %s: the first-boot hook ran during the build, so it wrote secrets into the image, and deleted ones may survive in its free blocks.",
+		"The image contains the instance stamp %s: the first-boot hook ran during the build, so it probably wrote secrets into the image, and deleted ones may survive in its free blocks.",
 		[show(stamp.path)],
 	)
 	fix := sprintf("sudo rm %s, and rebuild from a clean base if secrets were written during the build", [sh(stamp.path)])
@@ -110,7 +110,7 @@ warn contains finding(rego.metadata.rule(), input.machine_id.path, msg, fix) if 
 	profile == "image"
 	input.machine_id.state == "initialized"
 	msg := sprintf(
-		"The image's %s is initialised: every instance made from it shares the same machine ID, and the first-boot hook, which falls back to it when there is no cloud-init instance-id or DMI UUID, cannot tell them apart. (sudo cloud-init clean --machine-id does the same as the fix.)",
+		"The image's %s is initialised: every instance made from it shares the same machine ID, and the first-boot hook, which falls back to it when there is no cloud-init instance-id or DMI UUID, cannot tell them apart. On a cloud-init image, sudo cloud-init clean --machine-id does the same as the fix.",
 		[show(input.machine_id.path)],
 	)
 	fix := sprintf("sudo truncate -s0 %s", [sh(input.machine_id.path)])
