@@ -229,7 +229,19 @@ func findingRules(c *ast.Compiler) ([]ruleSource, []report.Rule) {
 	var rules []report.Rule
 	seen := map[string]bool{}
 	annotations := c.GetAnnotationSet()
-	for _, name := range slices.Sorted(maps.Keys(c.Modules)) {
+	// The embedded policy first, so a site rule reusing one of its ids
+	// cannot retitle it.
+	names := slices.SortedFunc(maps.Keys(c.Modules), func(a, b string) int {
+		ea, eb := strings.HasPrefix(a, policy.Origin), strings.HasPrefix(b, policy.Origin)
+		if ea != eb {
+			if ea {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a, b)
+	})
+	for _, name := range names {
 		m := c.Modules[name]
 		for _, rule := range m.Rules {
 			ref := rule.Head.Ref()

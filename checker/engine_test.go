@@ -419,3 +419,23 @@ func BenchmarkEvaluate(b *testing.B) {
 		}
 	}
 }
+
+func TestSiteCannotRetitleEmbeddedRule(t *testing.T) {
+	// A relative name that sorts before the embedded modules' names.
+	t.Chdir(t.TempDir())
+	writeFile(t, ".", "a/a.rego", `package aaa
+
+# METADATA
+# title: Mine
+# description: a site rule reusing an embedded id
+# custom:
+#   id: HUB001
+#   severity: warn
+warn contains "x" if false
+`)
+	for _, r := range newEngine(t, Options{PolicyDirs: []string{"a"}}).Rules() {
+		if r.ID == "HUB001" && r.Title != "Secrets directory missing" {
+			t.Errorf("HUB001 retitled: %+v", r)
+		}
+	}
+}
