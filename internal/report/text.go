@@ -21,9 +21,9 @@ const (
 	ansiGreen  = "\x1b[32m"
 )
 
-// writeText prints, for people, one block per finding (severity, id, path
-// and message in aligned columns, then the fix) and a summary line per
-// report. Several reports get a header each.
+// writeText prints, for people, one block per finding (severity, id and
+// path on one line; the message, wrapped, and the fix below) and a summary
+// line per report. Several reports get a header each.
 func writeText(w io.Writer, reports []Report, opts Options) error {
 	bw := bufio.NewWriter(w)
 	paint := func(code, s string) string {
@@ -39,10 +39,9 @@ func writeText(w io.Writer, reports []Report, opts Options) error {
 			}
 			bw.WriteString(paint(ansiBold, clean(r.target())) + "\n")
 		}
-		idWidth, pathWidth := 0, 0
+		idWidth := 0
 		for _, f := range r.Findings {
 			idWidth = max(idWidth, len([]rune(clean(f.ID))))
-			pathWidth = max(pathWidth, len([]rune(clean(f.Path))))
 		}
 		for _, f := range r.Findings {
 			sev, code := "WARN", ansiYellow
@@ -50,10 +49,12 @@ func writeText(w io.Writer, reports []Report, opts Options) error {
 				sev, code = "DENY", ansiRed
 			}
 			// Pad before painting so escape codes do not skew the columns.
-			fmt.Fprintf(bw, "%s  %s  %s  %s\n", paint(code, sev),
-				pad(clean(f.ID), idWidth), pad(clean(f.Path), pathWidth), clean(f.Msg))
+			fmt.Fprintf(bw, "%s  %s  %s\n", paint(code, sev), pad(clean(f.ID), idWidth), clean(f.Path))
+			for _, line := range wrap(clean(f.Msg), textWidth-len(indent)) {
+				bw.WriteString(indent + line + "\n")
+			}
 			if f.Fix != "" {
-				fmt.Fprintf(bw, "      %s %s\n", paint(ansiDim, "fix:"), clean(f.Fix))
+				fmt.Fprintf(bw, "%s%s %s\n", indent, paint(ansiDim, "fix:"), clean(f.Fix))
 			}
 		}
 		if len(r.Findings) > 0 {
@@ -62,6 +63,35 @@ func writeText(w io.Writer, reports []Report, opts Options) error {
 		bw.WriteString(summaryLine(r, paint) + "\n")
 	}
 	return bw.Flush()
+}
+
+// indent starts the lines under a finding's first line; messages wrap at
+// textWidth columns (fixes never wrap: they are commands to copy).
+const (
+	indent    = "      "
+	textWidth = 100
+)
+
+// wrap splits s into lines of at most width runes at spaces; a longer word
+// stays whole.
+func wrap(s string, width int) []string {
+	var lines []string
+	line := ""
+	for _, word := range strings.Fields(s) {
+		switch {
+		case line == "":
+			line = word
+		case len([]rune(line))+1+len([]rune(word)) <= width:
+			line += " " + word
+		default:
+			lines = append(lines, line)
+			line = word
+		}
+	}
+	if line != "" || len(lines) == 0 {
+		lines = append(lines, line)
+	}
+	return lines
 }
 
 // summaryLine is the last line of a report: counts, profile and target, or

@@ -77,29 +77,50 @@ func TestTextSummaryLine(t *testing.T) {
 	}
 }
 
-// TestTextBlocks checks each finding's block: severity, id, path and
-// message on one line with the messages aligned, then the fix indented.
+// TestTextBlocks checks each finding's block: severity, aligned id and
+// path on the first line, the message indented below, then the fix.
 func TestTextBlocks(t *testing.T) {
 	r := findingsReport()
 	out := writeString(t, "text", []Report{r}, Options{})
 	lines := strings.Split(out, "\n")
-	msgCol := -1
+	pathCol := -1
 	for _, f := range r.Findings {
 		i := indexOfPrefix(lines, strings.ToUpper(f.Severity)+"  "+f.ID+" ")
 		if i < 0 {
 			t.Fatalf("no line for %s in\n%s", f.ID, out)
 		}
 		line := lines[i]
-		if !strings.Contains(line, " "+f.Path+" ") || !strings.HasSuffix(line, "  "+f.Msg) {
-			t.Errorf("line %q lacks path %q or message %q", line, f.Path, f.Msg)
+		if !strings.HasSuffix(line, "  "+f.Path) {
+			t.Errorf("line %q does not end with path %q", line, f.Path)
 		}
-		if col := len(line) - len(f.Msg); msgCol < 0 {
-			msgCol = col
-		} else if col != msgCol {
-			t.Errorf("message of %s starts at column %d, others at %d", f.ID, col, msgCol)
+		if col := len(line) - len(f.Path); pathCol < 0 {
+			pathCol = col
+		} else if col != pathCol {
+			t.Errorf("path of %s starts at column %d, others at %d", f.ID, col, pathCol)
 		}
-		if want := "      fix: " + f.Fix; lines[i+1] != want {
-			t.Errorf("line after %s = %q, want %q", f.ID, lines[i+1], want)
+		if want := "      " + f.Msg; lines[i+1] != want {
+			t.Errorf("line after %s = %q, want the message %q", f.ID, lines[i+1], want)
+		}
+		if want := "      fix: " + f.Fix; lines[i+2] != want {
+			t.Errorf("second line after %s = %q, want %q", f.ID, lines[i+2], want)
+		}
+	}
+}
+
+func TestWrap(t *testing.T) {
+	tests := []struct {
+		in    string
+		width int
+		want  []string
+	}{
+		{"", 10, []string{""}},
+		{"one two three", 7, []string{"one two", "three"}},
+		{"averyveryverylongword x", 5, []string{"averyveryverylongword", "x"}},
+		{"a  b\tc", 80, []string{"a b c"}},
+	}
+	for _, tt := range tests {
+		if got := wrap(tt.in, tt.width); strings.Join(got, "|") != strings.Join(tt.want, "|") {
+			t.Errorf("wrap(%q, %d) = %q, want %q", tt.in, tt.width, got, tt.want)
 		}
 	}
 }
