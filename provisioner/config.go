@@ -1,0 +1,86 @@
+//go:generate packer-sdc mapstructure-to-hcl2 -type Config
+// struct-markdown finds the project root by walking up to a directory named
+// packer-plugin-*, forever if there is none: give it one through a symlink.
+//go:generate sh -c "mkdir -p ../.cache && ln -sfn .. ../.cache/packer-plugin-jupyterhub && cd ../.cache/packer-plugin-jupyterhub/provisioner && exec packer-sdc struct-markdown config.go"
+
+package provisioner
+
+import (
+	"github.com/hashicorp/packer-plugin-sdk/common"
+	"github.com/hashicorp/packer-plugin-sdk/template/interpolate"
+)
+
+// Config is the `jupyterhub-secrets` provisioner's configuration. Every
+// field is optional; the defaults follow the tutorial and JupyterHub's docs.
+type Config struct {
+	common.PackerConfig `mapstructure:",squash"`
+
+	// The secrets directory in the image, an absolute clean path. Defaults
+	// to `/srv/jupyterhub`. The first-boot unit writes the cookie secret and
+	// the proxy auth token here on every new instance.
+	Directory string `mapstructure:"directory"`
+	// The user that owns the secrets directory, `dhparam.pem` and the
+	// secrets the first-boot unit writes. Must exist in the image when this
+	// provisioner runs. Defaults to `root`.
+	Owner string `mapstructure:"owner"`
+	// The group of the secrets directory and its files. Must exist in the
+	// image. Defaults to `root`.
+	Group string `mapstructure:"group"`
+	// The secrets directory's mode, in octal. Defaults to `0755`, as the
+	// tutorial leaves it; the secrets themselves are always `0600`. Group and
+	// other may never write the directory.
+	DirectoryMode string `mapstructure:"directory_mode"`
+	// The RFC 7919 group written to `dhparam.pem`: `ffdhe2048`, `ffdhe3072`
+	// or `ffdhe4096`. Defaults to `ffdhe2048`, as Mozilla's guidelines
+	// recommend where DHE is used at all. Conflicts with `dhparam_bits` and
+	// `dhparam_file`.
+	DHParamGroup string `mapstructure:"dhparam_group"`
+	// Generate new DH parameters of this size (`2048`, `3072` or `4096`) on
+	// the build host, in the plugin, never on the target. Safe-prime search
+	// takes seconds to minutes at 2048 bits and much longer above. Conflicts
+	// with `dhparam_group` and `dhparam_file`.
+	DHParamBits int `mapstructure:"dhparam_bits"`
+	// A PEM file of DH parameters (`-----BEGIN DH PARAMETERS-----`) on the
+	// build host. It is checked before any connection is made: a safe prime
+	// of at least 2048 bits with a valid generator, not a known-weak group.
+	// Conflicts with `dhparam_group` and `dhparam_bits`.
+	DHParamFile string `mapstructure:"dhparam_file"`
+	// The hub's systemd unit; the first-boot unit runs before it and the
+	// hub's drop-in requires it. Defaults to `jupyterhub.service`.
+	HubUnit string `mapstructure:"hub_unit"`
+	// Run the install and verification commands through `sudo -n`, for an
+	// SSH user that is not root (the cloud norm). The user needs
+	// passwordless sudo; the build fails with a clear error otherwise.
+	UseSudo bool `mapstructure:"use_sudo"`
+	// The command that runs each staged script on the target, a template
+	// with `{{.Vars}}` (environment assignments) and `{{.Path}}` (the
+	// script). Defaults to `{{.Vars}} sh '{{.Path}}'`, or with `use_sudo`
+	// to `sudo -n {{.Vars}} sh '{{.Path}}'`. The script must run as root.
+	ExecuteCommand string `mapstructure:"execute_command"`
+	// What to do with a per-instance secret (cookie secret, proxy token,
+	// instance stamp) already in the image, e.g. from a hub started during
+	// the build: `remove` (the default) overwrites it with zeros, deletes it
+	// and warns loudly that deleted blocks may survive in the disk snapshot;
+	// `fail` fails the build and changes nothing.
+	ExistingSecrets string `mapstructure:"existing_secrets"`
+	// Skip the verification after the install: no facts are collected and
+	// no policy is evaluated. Verification is on by default.
+	SkipVerify bool `mapstructure:"skip_verify"`
+	// Directories of site Rego policies (on the build host) evaluated with
+	// the built-in `image` profile; their `deny` rules fail the build.
+	PolicyDirs []string `mapstructure:"policy_dirs"`
+	// JSON or YAML data files (on the build host) for the policies, e.g. to
+	// set `hubsecrets.params`.
+	PolicyData []string `mapstructure:"policy_data"`
+	// Save the verification report to this file on the build host, for CI.
+	// Written whether the verification passes or not.
+	ReportFile string `mapstructure:"report_file"`
+	// The format of `report_file`: `text`, `json`, `sarif` or `junit`.
+	// Defaults to `text`.
+	ReportFormat string `mapstructure:"report_format"`
+	// The directory on the target where the staged scripts are uploaded
+	// before they run (and removed when they start). Defaults to `/tmp`.
+	RemoteDir string `mapstructure:"remote_dir"`
+
+	ctx interpolate.Context
+}
