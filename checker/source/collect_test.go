@@ -5,97 +5,33 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 
 	"github.com/hubsecrets/packer-plugin-jupyterhub/checker/facts"
-	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/dhparam"
+	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/testtree"
 )
 
 const hexSecret = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"
 
-// tree builds a root under t.TempDir() whose etc/passwd and etc/group name
-// the test's own uid "root" and gid groupName, like a mounted image would.
-type tree struct {
-	t    *testing.T
-	root string
-}
-
-func newTree(t *testing.T, groupName string) *tree {
+// collect observes a test tree through DirFS.
+func collect(t *testing.T, tr *testtree.Tree) *facts.Document {
 	t.Helper()
-	tr := &tree{t: t, root: t.TempDir()}
-	tr.write("/etc/passwd", 0o644, "root:x:"+itoa(os.Getuid())+":"+itoa(os.Getgid())+":root:/root:/bin/sh\n")
-	tr.write("/etc/group", 0o644, groupName+":x:"+itoa(os.Getgid())+":\n")
-	tr.mkdir("/srv/jupyterhub", 0o755)
-	return tr
-}
-
-func itoa(i int) string { return strconv.Itoa(i) }
-
-func (tr *tree) path(p string) string { return filepath.Join(tr.root, p) }
-
-func (tr *tree) mkdir(p string, mode os.FileMode) {
-	tr.t.Helper()
-	if err := os.MkdirAll(tr.path(p), mode); err != nil {
-		tr.t.Fatal(err)
-	}
-	if err := os.Chmod(tr.path(p), mode); err != nil {
-		tr.t.Fatal(err)
-	}
-}
-
-func (tr *tree) write(p string, mode os.FileMode, content string) {
-	tr.t.Helper()
-	if err := os.MkdirAll(filepath.Dir(tr.path(p)), 0o755); err != nil {
-		tr.t.Fatal(err)
-	}
-	if err := os.WriteFile(tr.path(p), []byte(content), mode); err != nil {
-		tr.t.Fatal(err)
-	}
-	if err := os.Chmod(tr.path(p), mode); err != nil {
-		tr.t.Fatal(err)
-	}
-}
-
-func (tr *tree) symlink(target, p string) {
-	tr.t.Helper()
-	if err := os.Symlink(target, tr.path(p)); err != nil {
-		tr.t.Fatal(err)
-	}
-}
-
-func (tr *tree) collect() *facts.Document {
-	tr.t.Helper()
-	fsys, err := OpenDir(tr.root)
+	fsys, err := OpenDir(tr.Root)
 	if err != nil {
-		tr.t.Fatal(err)
+		t.Fatal(err)
 	}
 	defer fsys.Close()
-	doc, err := Collect(context.Background(), fsys, facts.Source{Kind: "dir", Root: tr.root}, Options{})
+	doc, err := Collect(context.Background(), fsys, facts.Source{Kind: "dir", Root: tr.Root}, Options{})
 	if err != nil {
-		tr.t.Fatal(err)
+		t.Fatal(err)
 	}
 	return doc
 }
 
-func ffdhe2048(t *testing.T) string {
-	t.Helper()
-	p, err := dhparam.Group("ffdhe2048")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(p.MarshalPEM())
-}
-
 func TestCollectTutorialTree(t *testing.T) {
-	tr := newTree(t, "sudo")
-	tr.write("/srv/jupyterhub/jupyterhub_cookie_secret", 0o600, "")
-	tr.write("/srv/jupyterhub/jupyterhub_cookie_secretl", 0o644, hexSecret)
-	tr.write("/srv/jupyterhub/proxy_auth_token", 0o600, hexSecret)
-	tr.write("/srv/jupyterhub/dhparam.pem", 0o600, ffdhe2048(t))
-	doc := tr.collect()
+	doc := collect(t, testtree.Tutorial(t))
 
 	if doc.Schema != facts.Schema || len(doc.Errors) != 0 {
 		t.Fatalf("schema %q errors %v", doc.Schema, doc.Errors)
@@ -134,20 +70,20 @@ func TestCollectNeverFollowsSymlinks(t *testing.T) {
 	}
 
 	t.Run("secret file", func(t *testing.T) {
-		tr := newTree(t, "root")
-		tr.symlink(filepath.Join(outside, "secret"), "/srv/jupyterhub/jupyterhub_cookie_secret")
-		cs := tr.collect().Files[facts.CookieSecret]
+		tr := testtree.New(t, "root")
+		tr.Symlink(filepath.Join(outside, "secret"), "/srv/jupyterhub/jupyterhub_cookie_secret")
+		cs := collect(t, tr).Files[facts.CookieSecret]
 		if cs.Type != facts.TypeSymlink || cs.LinkTarget != filepath.Join(outside, "secret") || cs.Secret != nil {
 			t.Errorf("cookie secret = %+v, want an unread symlink", cs)
 		}
 	})
 	t.Run("directory", func(t *testing.T) {
-		tr := newTree(t, "root")
-		if err := os.Remove(tr.path("/srv/jupyterhub")); err != nil {
+		tr := testtree.New(t, "root")
+		if err := os.Remove(tr.Path("/srv/jupyterhub")); err != nil {
 			t.Fatal(err)
 		}
-		tr.symlink(outside, "/srv/jupyterhub")
-		doc := tr.collect()
+		tr.Symlink(outside, "/srv/jupyterhub")
+		doc := collect(t, tr)
 		if doc.Dir.Type != facts.TypeSymlink {
 			t.Errorf("dir = %+v, want a symlink", doc.Dir)
 		}
@@ -161,13 +97,13 @@ func TestCollectNeverFollowsSymlinks(t *testing.T) {
 }
 
 func TestCollectOddFiles(t *testing.T) {
-	tr := newTree(t, "root")
-	if err := syscall.Mkfifo(tr.path("/srv/jupyterhub/jupyterhub_cookie_secret"), 0o600); err != nil {
+	tr := testtree.New(t, "root")
+	if err := syscall.Mkfifo(tr.Path("/srv/jupyterhub/jupyterhub_cookie_secret"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	tr.mkdir("/srv/jupyterhub/proxy_auth_token", 0o700)
+	tr.Mkdir("/srv/jupyterhub/proxy_auth_token", 0o700)
 	// A 1 GiB sparse dhparam.pem: the collector must read a bounded prefix.
-	f, err := os.Create(tr.path("/srv/jupyterhub/dhparam.pem"))
+	f, err := os.Create(tr.Path("/srv/jupyterhub/dhparam.pem"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +111,7 @@ func TestCollectOddFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Close()
-	doc := tr.collect() // a FIFO must not block
+	doc := collect(t, tr) // a FIFO must not block
 	if f := doc.Files[facts.CookieSecret]; f.Type != facts.TypeOther || f.Secret != nil {
 		t.Errorf("fifo = %+v", f)
 	}
@@ -188,11 +124,11 @@ func TestCollectOddFiles(t *testing.T) {
 }
 
 func TestCollectUnknownIDsAndEqualSecrets(t *testing.T) {
-	tr := newTree(t, "root")
-	tr.write("/etc/passwd", 0o644, "someone:x:4242:4242::/:/bin/sh\n") // our uid has no name here
-	tr.write("/srv/jupyterhub/jupyterhub_cookie_secret", 0o600, hexSecret)
-	tr.write("/srv/jupyterhub/proxy_auth_token", 0o600, strings.TrimSpace(hexSecret)+"  \n")
-	doc := tr.collect()
+	tr := testtree.New(t, "root")
+	tr.Write("/etc/passwd", 0o644, "someone:x:4242:4242::/:/bin/sh\n") // our uid has no name here
+	tr.Write("/srv/jupyterhub/jupyterhub_cookie_secret", 0o600, hexSecret)
+	tr.Write("/srv/jupyterhub/proxy_auth_token", 0o600, strings.TrimSpace(hexSecret)+"  \n")
+	doc := collect(t, tr)
 	cs, pt := doc.Files[facts.CookieSecret], doc.Files[facts.ProxyToken]
 	if cs.Owner != "" || cs.UID != os.Getuid() {
 		t.Errorf("owner %q uid %d: an id without a name in the root's passwd must stay unnamed", cs.Owner, cs.UID)
@@ -203,13 +139,13 @@ func TestCollectUnknownIDsAndEqualSecrets(t *testing.T) {
 }
 
 func TestCollectFirstBootAndMachineID(t *testing.T) {
-	tr := newTree(t, "root")
-	tr.write("/usr/local/libexec/hubsecrets/jupyterhub-secrets", 0o755, "#!/bin/sh\n")
-	tr.write("/etc/systemd/system/jupyterhub-secrets.service", 0o644, "[Unit]\n")
-	tr.mkdir("/etc/systemd/system/multi-user.target.wants", 0o755)
-	tr.symlink("/etc/systemd/system/jupyterhub-secrets.service", "/etc/systemd/system/multi-user.target.wants/jupyterhub-secrets.service")
-	tr.write("/etc/machine-id", 0o444, "0123456789abcdef0123456789abcdef\n")
-	doc := tr.collect()
+	tr := testtree.New(t, "root")
+	tr.Write("/usr/local/libexec/hubsecrets/jupyterhub-secrets", 0o755, "#!/bin/sh\n")
+	tr.Write("/etc/systemd/system/jupyterhub-secrets.service", 0o644, "[Unit]\n")
+	tr.Mkdir("/etc/systemd/system/multi-user.target.wants", 0o755)
+	tr.Symlink("/etc/systemd/system/jupyterhub-secrets.service", "/etc/systemd/system/multi-user.target.wants/jupyterhub-secrets.service")
+	tr.Write("/etc/machine-id", 0o444, "0123456789abcdef0123456789abcdef\n")
+	doc := collect(t, tr)
 	for key, want := range map[string]string{
 		facts.FirstBootScript:  facts.TypeFile,
 		facts.FirstBootUnit:    facts.TypeFile,

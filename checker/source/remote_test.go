@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/hubsecrets/packer-plugin-jupyterhub/checker/facts"
+	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/testtree"
 )
 
 // busyboxOnly returns a PATH holding only busybox applets, so the remote
@@ -33,20 +34,20 @@ func busyboxOnly(t *testing.T) string {
 // real tree and checks it yields the same facts document as reading the
 // tree directly: one collector, two transports.
 func TestRemoteMatchesDir(t *testing.T) {
-	tr := newTree(t, "root")
-	tr.write("/srv/jupyterhub/jupyterhub_cookie_secret", 0o600, hexSecret)
-	tr.write("/srv/jupyterhub/proxy_auth_token", 0o640, "")
-	tr.write("/srv/jupyterhub/dhparam.pem", 0o600, ffdhe2048(t))
-	tr.write("/srv/jupyterhub/jupyterhub_cookie_secretl", 0o644, hexSecret)
-	tr.write("/srv/jupyterhub/name with spaces\nand a newline", 0o644, "x")
-	tr.write("/srv/jupyterhub/.hidden", 0o644, "x")
-	tr.symlink("/etc/shadow", "/srv/jupyterhub/link")
-	if err := os.Mkdir(tr.path("/srv/jupyterhub/subdir"), 0o700); err != nil {
+	tr := testtree.New(t, "root")
+	tr.Write("/srv/jupyterhub/jupyterhub_cookie_secret", 0o600, hexSecret)
+	tr.Write("/srv/jupyterhub/proxy_auth_token", 0o640, "")
+	tr.DHParam("/srv/jupyterhub/dhparam.pem", 0o600)
+	tr.Write("/srv/jupyterhub/jupyterhub_cookie_secretl", 0o644, hexSecret)
+	tr.Write("/srv/jupyterhub/name with spaces\nand a newline", 0o644, "x")
+	tr.Write("/srv/jupyterhub/.hidden", 0o644, "x")
+	tr.Symlink("/etc/shadow", "/srv/jupyterhub/link")
+	if err := os.Mkdir(tr.Path("/srv/jupyterhub/subdir"), 0o700); err != nil {
 		t.Fatal(err)
 	}
 	// The remote command sees the host's / and etc files: point the
 	// secrets directory at the tree instead.
-	opt := Options{Dir: tr.path("/srv/jupyterhub")}
+	opt := Options{Dir: tr.Path("/srv/jupyterhub")}
 
 	host, err := OpenDir("/")
 	if err != nil {
