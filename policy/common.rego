@@ -25,7 +25,7 @@ rm_flags(e) := " -ri" if {
 
 unexpected_why(e) := sprintf(
 	"%s looks like a %s of %s: %s",
-	[show(e.name), resemblance(e), e.resembles, resembles_consequence(e)],
+	[show(e.name), resemblance(e), e.resembles, resembles_consequence(e, input.files)],
 ) if {
 	e.resembles != ""
 } else := sprintf("%s is a temporary file left by an interrupted hubsecrets run; the next run removes it", [show(e.name)]) if {
@@ -44,23 +44,23 @@ resemblance(e) := "copy" if {
 	separated_suffix(substring(name, i + count(expected), -1))
 } else := "misspelling"
 
-separators := {".", "_", "-", "~", " "}
-
 separated_prefix("")
 
-separated_prefix(s) if substring(s, count(s) - 1, 1) in separators
+separated_prefix(s) if substring(s, count(s) - 1, 1) in {".", "_", "-", "~", " "}
 
 separated_suffix("")
 
-separated_suffix(s) if substring(s, 0, 1) in separators
+separated_suffix(s) if substring(s, 0, 1) in {".", "_", "-", "~", " "}
 
-resembles_consequence(e) := "the secret may have been written there and the real file left empty" if {
-	input.files[e.resembles_key].secret.encoding == "empty"
+# resembles_consequence says what an entry resembling an expected file
+# probably means, given the expected files' facts.
+resembles_consequence(e, files) := "the secret may have been written there and the real file left empty" if {
+	files[e.resembles_key].secret.encoding == "empty"
 } else := "the secret may have been written there instead of the real file, which is missing" if {
-	e.resembles_key in secret_keys
-	not input.files[e.resembles_key].exists
+	e.resembles_key != "dhparam"
+	not files[e.resembles_key].exists
 } else := "it may hold an old copy of a secret that JupyterHub does not read" if {
-	e.resembles_key in secret_keys
+	e.resembles_key != "dhparam"
 } else := "nginx does not read it"
 
 # observed_files are all the files the facts describe, for HUB041 and HUB042.
@@ -97,16 +97,15 @@ deny contains finding(rego.metadata.rule(), f.path, msg, fix) if {
 #   severity: deny
 deny contains finding(rego.metadata.rule(), error_path(e), msg, fix) if {
 	some e in input.errors
-	not file_error(e)
+	not strings.any_prefix_match(e, file_error_prefixes)
 	msg := sprintf("The scan is incomplete: %s.", [show(e)])
 	fix := "run the check as root (sudo hubsecrets check ...) or repair what the error names"
 }
 
-# file_error: e is the error of a file HUB041 already reports.
-file_error(e) if {
+# file_error_prefixes start the errors of the files HUB041 already reports.
+file_error_prefixes contains concat("", [f.path, ": "]) if {
 	some f in observed_files
 	unchecked(f)
-	startswith(e, concat("", [f.path, ": "]))
 }
 
 # error_path is the path an error names ("path: what went wrong"), if any.

@@ -21,7 +21,7 @@ dh_fix_mode := mode_text(dh_modes[0])
 # dh_fix_group is the smallest RFC 7919 group with at least min_dh_bits.
 default dh_fix_group := "ffdhe8192"
 
-dh_fix_group := [name |
+dh_fix_group := [g.name |
 	some g in [
 		{"name": "ffdhe2048", "bits": 2048},
 		{"name": "ffdhe3072", "bits": 3072},
@@ -30,7 +30,6 @@ dh_fix_group := [name |
 		{"name": "ffdhe8192", "bits": 8192},
 	]
 	g.bits >= cfg.min_dh_bits
-	name := g.name
 ][0]
 
 dh_make_fix := sprintf("sudo hubsecrets dhparam --group %s -o %s", [dh_fix_group, sh(dh_file.path)])
@@ -70,12 +69,14 @@ deny contains finding(rego.metadata.rule(), dh_file.path, msg, fix) if {
 	fix := sprintf("sudo %s %s && %s", [remove_command(dh_file), sh(dh_file.path), dh_make_fix])
 }
 
+default dh_not_file_why := ""
+
 dh_not_file_why := sprintf(
 	" (to %s): hubsecrets does not follow it, but nginx would, so whoever controls the target chooses the DH group; it was not checked",
 	[show(dh_file.link_target)],
 ) if {
 	dh_file.type == "symlink"
-} else := ""
+}
 
 # METADATA
 # title: DH parameters mode not allowed
@@ -95,9 +96,11 @@ deny contains finding(rego.metadata.rule(), dh_regular.path, msg, fix) if {
 	fix := sprintf("sudo chmod %s %s", [dh_fix_mode, sh(dh_regular.path)])
 }
 
+default dh_mode_why := ""
+
 dh_mode_why := ": users other than the owner can replace them with weak parameters" if {
 	group_other_write(dh_regular.mode) != 0
-} else := ""
+}
 
 # METADATA
 # title: DH parameters have the wrong owner or a group with access
@@ -170,9 +173,11 @@ deny contains finding(rego.metadata.rule(), dh_regular.path, msg, dh_replace_fix
 	)
 }
 
+default dh_format_hint := ""
+
 dh_format_hint := ": openssl dhparam -dsaparam writes these, and their prime is not a safe prime" if {
 	dh_regular.dh.format == "X9.42 DH PARAMETERS"
-} else := ""
+}
 
 # METADATA
 # title: DH prime too small

@@ -161,24 +161,24 @@ deny contains finding(rego.metadata.rule(), f.path, msg, fix) if {
 	some key, part in firstboot_parts
 	f := firstboot[key]
 	not unchecked(f)
-	some problem in firstboot_problems(f, part)
+	some problem in firstboot_problems(f, part, unit_name)
 	msg := sprintf("The %s %s %s: %s.", [part.name, show(f.path), problem.what, part.why])
 	fix := problem.fix
 }
 
-firstboot_problems(f, part) := [{"what": "is missing", "fix": part.fix}] if {
+firstboot_problems(f, part, unit) := [{"what": "is missing", "fix": part.fix}] if {
 	not f.exists
 } else := [{"what": sprintf("is %s, not %s", [type_text(f), type_text({"type": part.type})]), "fix": fix}] if {
 	f.type != part.type
 	fix := sprintf("sudo rm -r %s, then: %s", [sh(f.path), part.fix])
-} else := [{"what": sprintf("points to %s, not to %s", [show(f.link_target), unit_name]), "fix": fix}] if {
+} else := [{"what": sprintf("points to %s, not to %s", [show(f.link_target), unit]), "fix": fix}] if {
 	part.type == "symlink"
-	regex.replace(f.link_target, `^.*/`, "") != unit_name
-	fix := sprintf("sudo systemctl reenable %s", [unit_name])
+	regex.replace(f.link_target, `^.*/`, "") != unit
+	fix := sprintf("sudo systemctl reenable %s", [unit])
 } else := []
 
 # METADATA
-# title: First-boot hook writable by others
+# title: First-boot hook changeable by others than root
 # description: >-
 #   The first-boot script, unit or hub drop-in is not owned by root or is
 #   writable by its group or others. root runs them at every boot, so whoever

@@ -92,10 +92,10 @@ param_errors contains msg if {
 }
 
 param_errors contains msg if {
-	bits := site_params.min_dh_bits
-	valid_param("count", bits)
-	bits > 8192
-	msg := sprintf("hubsecrets.params.min_dh_bits: %d is more than the largest RFC 7919 group (ffdhe8192)", [bits])
+	n := site_params.min_dh_bits
+	valid_param("count", n)
+	n > 8192
+	msg := sprintf("hubsecrets.params.min_dh_bits: %d is more than the largest RFC 7919 group (ffdhe8192)", [n])
 }
 
 kind_text := {

@@ -267,18 +267,18 @@ deny contains finding(rego.metadata.rule(), f.path, msg, rotate) if {
 	some key, s in secret_content
 	s.encoding in {"base64", "other"}
 	f := regular_secrets[key]
-	msg := sprintf("The %s %s is %s, not hex: %s.", [secret_name[key], show(f.path), encoding_text(s), not_hex_why(key, s)])
+	msg := sprintf("The %s %s is %s, not hex: %s.", [secret_name[key], show(f.path), encoding_text(s), not_hex_why(key, s, cfg.secret_bytes)])
 }
 
 encoding_text(s) := sprintf("base64 (%d bytes decoded)", [s.decoded_bytes]) if {
 	s.encoding == "base64"
 } else := "neither hex nor base64"
 
-not_hex_why("cookie_secret", s) := "JupyterHub falls back to reading it as base64 and logs a warning at every start" if s.encoding == "base64"
+not_hex_why("cookie_secret", s, _) := "JupyterHub falls back to reading it as base64 and logs a warning at every start" if s.encoding == "base64"
 
-not_hex_why("cookie_secret", s) := "JupyterHub can only try to read it as base64, and then either refuses to start or uses whatever bytes it salvages" if s.encoding == "other"
+not_hex_why("cookie_secret", s, _) := "JupyterHub can only try to read it as base64, and then either refuses to start or uses whatever bytes it salvages" if s.encoding == "other"
 
-not_hex_why("proxy_token", _) := sprintf("hubsecrets makes tokens of %d random bytes as hex and cannot judge the strength of one in another form", [cfg.secret_bytes])
+not_hex_why("proxy_token", _, want) := sprintf("hubsecrets makes tokens of %d random bytes as hex and cannot judge the strength of one in another form", [want])
 
 # METADATA
 # title: Secret has the wrong length
@@ -296,15 +296,15 @@ deny contains finding(rego.metadata.rule(), f.path, msg, rotate) if {
 	f := regular_secrets[key]
 	msg := sprintf(
 		"The %s %s holds %d bytes (%d hex digits), want %d: %s.",
-		[secret_name[key], show(f.path), s.decoded_bytes, s.decoded_bytes * 2, cfg.secret_bytes, length_why(key, s)],
+		[secret_name[key], show(f.path), s.decoded_bytes, s.decoded_bytes * 2, cfg.secret_bytes, length_why(key, s.decoded_bytes, cfg.secret_bytes)],
 	)
 }
 
-length_why("cookie_secret", s) := "JupyterHub silently accepts a short cookie secret, and a short secret is easier to guess" if s.decoded_bytes < cfg.secret_bytes
+length_why("cookie_secret", n, want) := "JupyterHub silently accepts a short cookie secret, and a short secret is easier to guess" if n < want
 
-length_why("proxy_token", s) := "a short token is easier to guess" if s.decoded_bytes < cfg.secret_bytes
+length_why("proxy_token", n, want) := "a short token is easier to guess" if n < want
 
-length_why(_, s) := "longer than this site's secrets; JupyterHub warns about a cookie secret that is not 32 bytes" if s.decoded_bytes > cfg.secret_bytes
+length_why(_, n, want) := "longer than this site's secrets; JupyterHub warns about a cookie secret that is not 32 bytes" if n > want
 
 # METADATA
 # title: Cookie secret and proxy token are the same
