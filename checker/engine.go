@@ -1,3 +1,7 @@
+// Package checker judges a JupyterHub secrets directory: its subpackages
+// observe a source into a facts document (checker/facts, checker/source), and
+// the Engine here evaluates that document against the Rego policy (policy/)
+// plus a site's policies and data, returning a report of findings.
 package checker
 
 import (
