@@ -1,0 +1,36 @@
+# Bad settings: packer validate and packer build must refuse them, naming
+# each field. Used by the acceptance test.
+packer {
+  required_plugins {
+    jupyterhub = {
+      source  = "github.com/hubsecrets/jupyterhub"
+      version = ">= 0.1.0"
+    }
+  }
+}
+
+variable "ssh_port" {
+  type = number
+}
+
+variable "ssh_private_key_file" {
+  type = string
+}
+
+source "null" "local" {
+  communicator         = "ssh"
+  ssh_host             = "127.0.0.1"
+  ssh_port             = var.ssh_port
+  ssh_username         = "root"
+  ssh_private_key_file = var.ssh_private_key_file
+  ssh_timeout          = "30s"
+}
+
+build {
+  sources = ["source.null.local"]
+
+  provisioner "jupyterhub-secrets" {
+    directory    = "srv/jupyterhub"
+    dhparam_bits = 1024
+  }
+}

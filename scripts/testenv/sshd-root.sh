@@ -1,0 +1,185 @@
+#!/bin/sh
+# A throwaway Debian bookworm root with sshd, for the provisioner's acceptance
+# test: Packer's null builder connects to 127.0.0.1:PORT and provisions the
+# root as if it were an image.
+#
+#   sshd-root.sh build        debootstrap the cached root tarball (once, ~1 min)
+#   sshd-root.sh start [DIR]  unpack a fresh copy into DIR (default: a new
+#                             directory under the cache), start sshd chrooted
+#                             in it on 127.0.0.1, print KEY=VALUE lines:
+#                               HUBSECRETS_SSH_STATE  DIR (give it to stop)
+#                               HUBSECRETS_SSH_ROOT   the root sshd serves
+#                               HUBSECRETS_SSH_PORT   its port on 127.0.0.1
+#                               HUBSECRETS_SSH_KEY    private key for every user
+#                             Users: root (key), builder (key, passwordless
+#                             sudo), needspw (key, sudo only with a password).
+#   sshd-root.sh stop DIR     kill everything running in DIR's root, unmount
+#                             what start mounted, remove DIR
+#
+# Needs root and debootstrap (apt-get install debootstrap). Env:
+# HUBSECRETS_CACHE (default REPO/.cache), DEBIAN_MIRROR (default: apt's).
+set -eu
+
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+cache=${HUBSECRETS_CACHE:-$repo/.cache}
+suite=bookworm
+tarball=$cache/rootfs/$suite-sshd.tar.gz
+
+die() { echo "sshd-root.sh: $*" >&2; exit 1; }
+say() { echo "sshd-root.sh: $*" >&2; }
+
+[ "$(id -u)" -eq 0 ] || die "needs root (debootstrap, chroot, mknod)"
+
+mirror() {
+	if [ -n "${DEBIAN_MIRROR:-}" ]; then echo "$DEBIAN_MIRROR"; return; fi
+	# The mirror apt already uses: the only Debian network this host may reach.
+	m=$(sed -n 's/^URIs: *\(http[^ ]*\/debian\)\/*$/\1/p' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n1)
+	[ -n "$m" ] || m=$(sed -n 's/^deb \[*[^]]*\]* *\(http[^ ]*\/debian\)\/* .*/\1/p; s/^deb \(http[^ ]*\/debian\)\/* .*/\1/p' /etc/apt/sources.list 2>/dev/null | head -n1)
+	echo "${m:-http://deb.debian.org/debian}"
+}
+
+build() {
+	[ -f "$tarball" ] && return 0
+	command -v debootstrap >/dev/null || die "debootstrap is missing: apt-get install -y debootstrap"
+	mkdir -p "$cache/rootfs"
+	work=$(mktemp -d "$cache/rootfs/build.XXXXXX")
+	# debootstrap mounts /proc and /sys in the target while it runs; make
+	# sure nothing stays mounted if it is interrupted.
+	trap 'umount_under "$work/root"; rm -rf "$work"' EXIT INT TERM
+	say "debootstrap $suite (minbase + openssh-server, sudo) from $(mirror)"
+	debootstrap --variant=minbase --include=openssh-server,sudo "$suite" "$work/root" "$(mirror)" >"$work/log" 2>&1 ||
+		{ tail -n 20 "$work/log" >&2; die "debootstrap failed (log above)"; }
+	umount_under "$work/root"
+	# Host keys and caches are per copy, not per tarball.
+	rm -f "$work/root"/etc/ssh/ssh_host_*
+	rm -rf "$work/root"/var/cache/apt/archives/*.deb "$work/root"/var/lib/apt/lists/*
+	tar -C "$work/root" -czf "$tarball.tmp" .
+	mv "$tarball.tmp" "$tarball"
+	rm -rf "$work"
+	trap - EXIT INT TERM
+	say "cached $tarball ($(du -h "$tarball" | cut -f1))"
+}
+
+# umount_under unmounts every mount point at or below $1, deepest first.
+umount_under() {
+	r=$(readlink -f "$1" 2>/dev/null) || return 0
+	awk -v r="$r" '$5 == r || index($5, r "/") == 1 { print $5 }' /proc/self/mountinfo |
+		sort -r | while read -r m; do umount "$m" || umount -l "$m"; done
+}
+
+free_port() {
+	p=$((20000 + $$ % 20000))
+	while ss -Hltn "sport = :$p" | grep -q .; do p=$((p + 1)); done
+	echo "$p"
+}
+
+start() {
+	build
+	state=${1:-}
+	if [ -z "$state" ]; then
+		mkdir -p "$cache/run"
+		state=$(mktemp -d "$cache/run/sshd.XXXXXX")
+	fi
+	mkdir -p "$state"
+	state=$(cd "$state" && pwd)
+	root=$state/root
+	[ ! -e "$root" ] || die "$root exists: stop the previous run first (sshd-root.sh stop $state)"
+	mkdir "$root"
+	tar -C "$root" -xzf "$tarball"
+
+	# sudo and /dev/std* need /proc; mounted here, unmounted by stop.
+	mount -t proc proc "$root/proc"
+	chroot "$root" ssh-keygen -q -A >&2
+	mkdir -p "$root/run/sshd" && chmod 0755 "$root/run/sshd"
+
+	# One client key for every user.
+	rm -f "$state/id_ed25519" "$state/id_ed25519.pub"
+	ssh-keygen -q -t ed25519 -N '' -C hubsecrets-testenv -f "$state/id_ed25519"
+	for u in builder needspw; do
+		chroot "$root" useradd -m -s /bin/sh "$u"
+		# "*": no password, but not locked (sshd refuses locked accounts).
+		chroot "$root" usermod -p '*' "$u"
+	done
+	chroot "$root" usermod -aG sudo needspw
+	echo 'builder ALL=(ALL) NOPASSWD: ALL' >"$root/etc/sudoers.d/builder"
+	chmod 0440 "$root/etc/sudoers.d/builder"
+	for h in /root /home/builder /home/needspw; do
+		mkdir -p "$root$h/.ssh"
+		cp "$state/id_ed25519.pub" "$root$h/.ssh/authorized_keys"
+		chmod 0700 "$root$h/.ssh"
+		chmod 0600 "$root$h/.ssh/authorized_keys"
+	done
+	chroot "$root" sh -c 'chown -R builder: /home/builder/.ssh && chown -R needspw: /home/needspw/.ssh'
+	echo "127.0.0.1 localhost $(hostname)" >"$root/etc/hosts"
+
+	cat >"$root/etc/ssh/sshd_config.d/hubsecrets-testenv.conf" <<-'EOF'
+		PermitRootLogin prohibit-password
+		PasswordAuthentication no
+		KbdInteractiveAuthentication no
+		UsePAM no
+	EOF
+
+	# A taken port makes sshd exit at once: try the next one.
+	tries=0
+	while :; do
+		port=$(free_port)
+		: >"$state/sshd.log"
+		setsid chroot "$root" /usr/sbin/sshd -D -e -p "$port" -o ListenAddress=127.0.0.1 \
+			>>"$state/sshd.log" 2>&1 </dev/null &
+		echo $! >"$state/sshd.pid"
+		n=0
+		while [ $n -lt 50 ]; do
+			grep -q "Server listening on 127.0.0.1 port $port" "$state/sshd.log" && break 2
+			kill -0 "$(cat "$state/sshd.pid")" 2>/dev/null || break
+			sleep 0.1
+			n=$((n + 1))
+		done
+		kill "$(cat "$state/sshd.pid")" 2>/dev/null || true
+		tries=$((tries + 1))
+		[ $tries -lt 5 ] || { cat "$state/sshd.log" >&2; stop_state "$state"; die "sshd did not start"; }
+	done
+
+	cat >"$state/env" <<-EOF
+		HUBSECRETS_SSH_STATE=$state
+		HUBSECRETS_SSH_ROOT=$root
+		HUBSECRETS_SSH_PORT=$port
+		HUBSECRETS_SSH_KEY=$state/id_ed25519
+	EOF
+	cat "$state/env"
+}
+
+stop_state() {
+	state=$1
+	root=$(readlink -f "$state/root" 2>/dev/null) || root=
+	# Every process whose root is this chroot is ours: sshd and the sessions
+	# it started. Nothing else on the host is touched.
+	if [ -n "$root" ]; then
+		for i in 1 2 3 4 5 6 7 8 9 10; do
+			pids=
+			for d in /proc/[0-9]*; do
+				[ "$(readlink "$d/root" 2>/dev/null)" = "$root" ] && pids="$pids ${d#/proc/}"
+			done
+			[ -n "$pids" ] || break
+			sig=TERM; [ $i -lt 5 ] || sig=KILL
+			# shellcheck disable=SC2086
+			kill -s $sig $pids 2>/dev/null || true
+			sleep 0.2
+		done
+		umount_under "$root"
+	fi
+	if awk -v r="$root" 'r != "" && ($5 == r || index($5, r "/") == 1)' /proc/self/mountinfo | grep -q .; then
+		die "still mounted under $root: not removing it"
+	fi
+	rm -rf "$state"
+}
+
+case ${1:-} in
+build) build ;;
+start) shift; start "${1:-}" ;;
+stop)
+	[ -n "${2:-}" ] || die "usage: sshd-root.sh stop STATE_DIR"
+	[ -f "$2/env" ] || [ -d "$2/root" ] || die "$2: not a state directory made by start"
+	stop_state "$2"
+	;;
+*) die "usage: sshd-root.sh build | start [STATE_DIR] | stop STATE_DIR" ;;
+esac
