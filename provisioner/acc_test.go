@@ -94,13 +94,30 @@ func TestAccProvisioner(t *testing.T) {
 		return nil
 	})
 
-	// Twice in one build, the second with existing_secrets = "fail": harmless.
+	// Twice in one build, the second with existing_secrets = "fail" and
+	// DH parameters generated on the build host: harmless.
 	env.reset(t)
 	env.build(t, "jupyterhub_twice", env.read(t, "provisioner/testdata/twice.pkr.hcl"), nil, func(log string) error {
 		if n := strings.Count(log, "Verified: no deny findings"); n != 2 {
 			return fmt.Errorf("%d verified runs, want 2", n)
 		}
+		if !strings.Contains(log, "Generated 2048-bit DH parameters") {
+			return errors.New("no DH parameters generated on the build host")
+		}
 		return env.checkImage()
+	})
+
+	// A site policy's deny fails the build, printed as the CLI prints it.
+	env.reset(t)
+	sitePolicy := strings.Replace(example, "report_format    = \"json\"",
+		"report_format    = \"json\"\n    policy_dirs      = [\""+filepath.Join(env.repo, "provisioner/testdata/policy")+"\"]", 1)
+	env.buildFails(t, "jupyterhub_site", sitePolicy, nil, func(log string) error {
+		for _, want := range []string{"SITE001", "/srv/jupyterhub has mode 0755", "the image fails 1 check(s)"} {
+			if !strings.Contains(log, want) {
+				return fmt.Errorf("build output lacks %q", want)
+			}
+		}
+		return nil
 	})
 
 	// Bad settings fail validate and build, naming the fields.

@@ -373,3 +373,11 @@ func TestInstallScriptContent(t *testing.T) {
 		t.Errorf("the script must remove its staged copy first:\n%s", s[:200])
 	}
 }
+
+func TestProvisionNeedsACommunicator(t *testing.T) {
+	p := prepared(t, nil)
+	err := p.Provision(context.Background(), newUI(), nil, nil)
+	if err == nil || !strings.Contains(err.Error(), "communicator") {
+		t.Errorf("Provision without a communicator: %v", err)
+	}
+}

@@ -57,6 +57,9 @@ type commandData struct {
 // verifies the image with one more command.
 func (p *Provisioner) Provision(ctx context.Context, ui packersdk.Ui, comm packersdk.Communicator, generatedData map[string]interface{}) error {
 	c := &p.config
+	if comm == nil {
+		return errors.New("jupyterhub-secrets needs a communicator to reach the machine (e.g. communicator = \"ssh\"), not \"none\"")
+	}
 	user, _ := generatedData["User"].(string)
 	dhPEM, err := p.dhParams(ctx, ui)
 	if err != nil {

@@ -1,5 +1,6 @@
-# The provisioner twice in one build: the second run must change nothing
-# and pass. Used by the acceptance test.
+# The provisioner twice in one build: the second run (DH parameters generated
+# on the build host this time) finds no secret and passes. Used by the
+# acceptance test.
 packer {
   required_plugins {
     jupyterhub = {
@@ -35,7 +36,7 @@ build {
 
   provisioner "jupyterhub-secrets" {
     use_sudo         = true
-    dhparam_group    = "ffdhe3072"
+    dhparam_bits     = 2048
     existing_secrets = "fail"
   }
 }
