@@ -67,7 +67,7 @@ die() { c=$1; shift; printf 'hubsecrets: error: %s\n' "$*" >&2; exit "$c"; }
 
 has_group() {
 	if command -v getent >/dev/null 2>&1; then getent group "$1" >/dev/null
-	else grep -q "^$1:" /etc/group; fi
+	else awk -F: -v g="$1" '$1 == g { found = 1 } END { exit !found }' /etc/group; fi
 }
 
 # mkparent makes the parent directories of $1 as a package would (0755).
@@ -78,8 +78,11 @@ put() {
 	dst=$R$1
 	if [ -d "$dst" ] && [ ! -h "$dst" ]; then die @EXIT_CONFLICT@ "$1 is a directory; remove it, a file belongs there"; fi
 	mkparent "$dst"
-	tmp=$(dirname -- "$dst")/@TEMP@$$.$(basename -- "$dst")
-	rm -f -- "$tmp"
+	# Not the first-boot script's temporary prefix: a leftover of ours holds
+	# nothing secret, and is removed here, on the next run.
+	d=$(dirname -- "$dst") b=$(basename -- "$dst")
+	rm -f -- "$d"/.hubsecrets-install.*."$b"
+	tmp=$d/.hubsecrets-install.$$."$b"
 	(set -C && printf '%s' "$5" >"$tmp")
 	chown -- "$3:$4" "$tmp"
 	chmod -- "$2" "$tmp"

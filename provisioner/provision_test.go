@@ -151,9 +151,18 @@ func TestProvisionFixesExistingDirectory(t *testing.T) {
 	os.MkdirAll(dir, 0o777)
 	os.Chmod(dir, 0o777)
 	os.WriteFile(filepath.Join(dir, "dhparam.pem"), []byte("old"), 0o644)
+	// A leftover of an interrupted install: not a secret, quietly replaced.
+	os.WriteFile(filepath.Join(dir, ".hubsecrets-install.99.dhparam.pem"), []byte("half"), 0o600)
 	p := prepared(t, map[string]interface{}{"remote_dir": remote})
-	if err := p.Provision(context.Background(), newUI(), target.comm(), nil); err != nil {
-		t.Fatal(err)
+	ui := newUI()
+	if err := p.Provision(context.Background(), ui, target.comm(), nil); err != nil {
+		t.Fatalf("%v\n%s", err, ui.all())
+	}
+	if strings.Contains(ui.all(), "WARNING") {
+		t.Errorf("warned about a leftover that holds no secret:\n%s", ui.all())
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("directory holds %v, want only dhparam.pem", entries)
 	}
 	if got := mode(t, dir); got != os.ModeDir|0o755 {
 		t.Errorf("directory mode %v, want 0755", got)

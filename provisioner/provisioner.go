@@ -27,6 +27,7 @@ import (
 	"github.com/hubsecrets/packer-plugin-jupyterhub/checker/source"
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/dhparam"
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/firstboot"
+	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/layout"
 )
 
 // Provisioner implements packersdk.Provisioner.
@@ -94,8 +95,8 @@ func (p *Provisioner) Provision(ctx context.Context, ui packersdk.Ui, comm packe
 		return fmt.Errorf("build the install script: %w", err)
 	}
 
-	ui.Say(fmt.Sprintf("Installing %s (%s %s:%s), %s and the first-boot unit for %s",
-		c.Directory, c.DirectoryMode, c.Owner, c.Group, "dhparam.pem", c.HubUnit))
+	ui.Say(fmt.Sprintf("Installing %s (%s %s:%s), %s (%s) and the first-boot unit for %s",
+		c.Directory, c.DirectoryMode, c.Owner, c.Group, layout.DHParamFile, c.dhSource(), c.HubUnit))
 	if err := comm.Upload(stage, strings.NewReader(script), nil); err != nil {
 		return fmt.Errorf("upload the install script to %s: %w (is remote_dir %s writable by the SSH user?)", stage, err, c.RemoteDir)
 	}
@@ -121,6 +122,17 @@ func (p *Provisioner) Provision(ctx context.Context, ui packersdk.Ui, comm packe
 		return nil
 	}
 	return p.verify(ctx, ui, comm, plan.collectPath, generatedData, user)
+}
+
+// dhSource says where the DH parameters come from, for the build output.
+func (c *Config) dhSource() string {
+	switch {
+	case c.DHParamBits != 0:
+		return fmt.Sprintf("%d bits, generated on the build host", c.DHParamBits)
+	case c.DHParamFile != "":
+		return "from " + c.DHParamFile
+	}
+	return c.DHParamGroup
 }
 
 // dhParams returns the PEM to install, generating it on the build host for
