@@ -22,8 +22,9 @@ show() {
 }
 
 echo "Sample roots in $tmp (removed on exit)."
-show ls -l tutorial/srv/jupyterhub
-ls -l "$tmp/tutorial/srv/jupyterhub" | sed 1d
+show ls -ln tutorial/srv/jupyterhub
+ls -ln "$tmp/tutorial/srv/jupyterhub" | sed 1d
+echo "(in this sample root's own etc/passwd and etc/group, uid $(id -u) is root and gid $(id -g) is sudo)"
 show hubsecrets check --root tutorial
 set +e
 "$hubsecrets" check --root "$tmp/tutorial"

@@ -25,6 +25,8 @@ type env struct {
 	getenv func(string) string
 	// isTerminal reports whether w is an interactive terminal.
 	isTerminal func(w io.Writer) bool
+	// geteuid is the effective user id (commands that need root ask it).
+	geteuid func() int
 }
 
 // command is one subcommand.
@@ -49,6 +51,7 @@ func osEnv() *env {
 		stderr:     os.Stderr,
 		getenv:     os.Getenv,
 		isTerminal: isTerminal,
+		geteuid:    os.Geteuid,
 	}
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"io"
+	"os"
 	"strings"
 	"testing"
 )
@@ -16,6 +17,12 @@ type result struct {
 // runCLI runs the CLI in-process with buffers for its streams.
 func runCLI(t *testing.T, args ...string) result {
 	t.Helper()
+	return runCLIAs(t, os.Geteuid(), args...)
+}
+
+// runCLIAs runs the CLI as if the effective user id were euid.
+func runCLIAs(t *testing.T, euid int, args ...string) result {
+	t.Helper()
 	var stdout, stderr bytes.Buffer
 	e := &env{
 		stdin:      strings.NewReader(""),
@@ -23,6 +30,7 @@ func runCLI(t *testing.T, args ...string) result {
 		stderr:     &stderr,
 		getenv:     func(string) string { return "" },
 		isTerminal: func(io.Writer) bool { return false },
+		geteuid:    func() int { return euid },
 	}
 	code := run(e, args)
 	return result{code, stdout.String(), stderr.String()}
