@@ -32,13 +32,16 @@ type GenerateOptions struct {
 // generates the subgroup of prime order q, and `openssl dhparam -check`
 // accepts the result.
 //
-// The search, on every worker: candidates q = q0 + 12k from one random
-// start q0 ≡ 11 (mod 12) (crypto/rand); a sieve over the small primes up to
-// a few million rejects every k where q or 2q+1 has a small factor before
-// any exponentiation; then a base-2 Fermat test on q, Euler's criterion
-// 2^q ≡ 1 (mod p) on p (with q prime, Pocklington's theorem makes that a
-// proof that p is prime), and last big.Int.ProbablyPrime on both. ctx
-// cancels the search within milliseconds; the error then wraps ctx.Err().
+// The search: candidates q = q0 + 12k from one random start q0 ≡ 11 (mod 12)
+// (crypto/rand), in windows of a million k shared out among the workers; a
+// sieve with every prime up to 2^26 (2^27 above 2048 bits) rejects each k
+// where q or 2q+1 has a small factor, before any exponentiation; then a
+// base-2 Fermat test on q, Euler's criterion 2^q ≡ 1 (mod p) on p (with q
+// prime, Pocklington's theorem makes that a proof that p is prime), and last
+// big.Int.ProbablyPrime(20) on both. Like OpenSSL's and Go's crypto/rand
+// prime searches, stepping from a random start favours primes after long
+// prime-free gaps a little; no weakness of DH is known to come from it.
+// ctx cancels the search within milliseconds; the error then wraps ctx.Err().
 func Generate(ctx context.Context, bits int, opt GenerateOptions) (*Params, error) {
 	switch bits {
 	case 2048, 3072, 4096:
@@ -51,9 +54,9 @@ func Generate(ctx context.Context, bits int, opt GenerateOptions) (*Params, erro
 // sieveBound is the largest small prime sieved out. A larger bound leaves
 // fewer survivors to test per safe prime found (their number falls as
 // 1/ln(bound)^2: about 2300 at 2^24, 1950 at 2^26 for 2048 bits), but costs
-// time up front (0.4 s of CPU at 2^26, mostly dividing q0) and 12 bytes of
-// memory a prime (47 MB at 2^26). Larger moduli make each test dearer, so a
-// larger bound pays.
+// time up front (about 0.3 s of CPU at 2^26, shared by the workers) and 12
+// bytes of memory a prime (47 MB at 2^26). Larger moduli make each test
+// dearer, so a larger bound pays.
 func sieveBound(bits int) uint32 {
 	if bits <= 2048 {
 		return 1 << 26
@@ -220,33 +223,132 @@ func newSieveChunk(ctx context.Context, base []uint32, limbs []uint64, lo, hi ui
 	}
 	c.killQ = make([]uint32, len(c.primes))
 	c.killP = make([]uint32, len(c.primes))
-	// q0 is reduced once per batch of primes whose product fits in 64 bits,
-	// one division a limb: divisions, slow here, dominate this phase.
+	// q0 is reduced once per batch of primes whose product fits in a word,
+	// four batches at a time (independent chains of multiplications overlap
+	// in the CPU), then each prime finishes with single-word operations.
 	for i := 0; i < len(c.primes); {
-		m, j := uint64(c.primes[i]), i+1
-		for ; j < len(c.primes); j++ {
-			h, l := bits.Mul64(m, uint64(c.primes[j]))
-			if h != 0 {
-				break
+		var m [4]uint64
+		var end [4]int
+		j := i
+		for b := range m {
+			m[b] = 1
+			for ; j < len(c.primes); j++ {
+				h, l := bits.Mul64(m[b], uint64(c.primes[j]))
+				if h != 0 || l >= 1<<63 {
+					break
+				}
+				m[b] = l
 			}
-			m = l
+			end[b] = j
 		}
-		var rem uint64
-		for _, w := range limbs {
-			_, rem = bits.Div64(rem, w, m) // rem < m: no overflow
-		}
-		for ; i < j; i++ {
-			r := uint64(c.primes[i])
-			inv24 := inv24(r)
-			inv12 := 2 * inv24 % r
-			// q0 + 12k ≡ 0 (mod r)  <=>  k ≡ -q0/12;
-			// 2(q0 + 12k) + 1 ≡ 0   <=>  q0 + 12k ≡ -1/2  <=>  k ≡ -q0/12 - 1/24.
-			kq := (r - rem%r) * inv12 % r
-			c.killQ[i] = uint32(kq)
-			c.killP[i] = uint32((kq + r - inv24) % r)
+		rem := wordMod4(limbs, m)
+		for b := range m {
+			for ; i < end[b]; i++ {
+				r := uint64(c.primes[i])
+				f := 1 / float64(r)
+				inv24 := floatMod(inv3(r)*inv8(r), r, f) // r < 2^27
+				res := rem[b] % r
+				if r >= 1<<13 { // rem < 2^63
+					res = floatMod(rem[b], r, f)
+				}
+				inv12 := 2 * inv24
+				if inv12 >= r {
+					inv12 -= r
+				}
+				// q0 + 12k ≡ 0 (mod r)  <=>  k ≡ -q0/12;
+				// 2(q0 + 12k) + 1 ≡ 0   <=>  q0 + 12k ≡ -1/2  <=>  k ≡ -q0/12 - 1/24.
+				kq := floatMod((r-res)*inv12, r, f)
+				kp := kq + r - inv24
+				if kp >= r {
+					kp -= r
+				}
+				c.killQ[i], c.killP[i] = uint32(kq), uint32(kp)
+			}
 		}
 	}
 	return c
+}
+
+// wordMod4 is x mod m[b] for odd m[b] < 2^63, x in limbs (most significant
+// first), by Montgomery reduction: multiplications only, where a division
+// per limb would cost several times more. R = 2^64, n = len(limbs).
+func wordMod4(limbs []uint64, m [4]uint64) [4]uint64 {
+	var minv, acc [4]uint64
+	for b, m := range m {
+		inv := m // m·m ≡ 1 (mod 8): right to 3 bits; each Newton step doubles that
+		for range 5 {
+			inv *= 2 - m*inv
+		}
+		minv[b] = -inv // -1/m mod R
+	}
+	// acc = x/R^n mod m, one limb at a time from the least significant;
+	// acc stays below m+2.
+	for i := len(limbs) - 1; i >= 0; i-- {
+		w := limbs[i]
+		for b := range acc {
+			lo, c := bits.Add64(acc[b], w, 0)
+			uh, ul := bits.Mul64(lo*minv[b], m[b])
+			_, c2 := bits.Add64(lo, ul, 0) // lo + ul ≡ 0 (mod R)
+			acc[b] = c + uh + c2
+		}
+	}
+	for b, m := range m {
+		// montMul is a·b/R mod m, for a, b < m.
+		montMul := func(x, y uint64) uint64 {
+			hi, lo := bits.Mul64(x, y)
+			uh, ul := bits.Mul64(lo*minv[b], m)
+			_, c := bits.Add64(lo, ul, 0)
+			t := hi + uh + c // < 2m < R
+			if t >= m {
+				t -= m
+			}
+			return t
+		}
+		if acc[b] >= m {
+			acc[b] -= m
+		}
+		// Multiply by R^n: montMul(acc, R^(n+1) mod m). In Montgomery form
+		// (y stands for y·R), R^(n+1) is R^n, a power of R (stored as R^2).
+		r1 := bits.Rem64(1, 0, m) // R mod m, which stands for 1
+		h, l := bits.Mul64(r1, r1)
+		r2 := bits.Rem64(h, l, m) // R^2 mod m, which stands for R
+		pow := r1
+		for k := bits.Len(uint(len(limbs))) - 1; k >= 0; k-- {
+			pow = montMul(pow, pow)
+			if len(limbs)>>k&1 == 1 {
+				pow = montMul(pow, r2)
+			}
+		}
+		acc[b] = montMul(acc[b], pow)
+	}
+	return acc
+}
+
+// floatMod is x mod r given f = 1/r, for x/r < 2^50 (so the quotient in
+// floating point is off by at most one): cheaper than a division.
+func floatMod(x, r uint64, f float64) uint64 {
+	d := int64(x - uint64(float64(x)*f)*r)
+	if d < 0 {
+		d += int64(r)
+	} else if d >= int64(r) {
+		d -= int64(r)
+	}
+	return uint64(d)
+}
+
+// inv3 is 1/3 mod a prime r >= 5: 3·((r+1)/3) = r+1 when r ≡ 2 (mod 3),
+// 3·((2r+1)/3) = 2r+1 when r ≡ 1.
+func inv3(r uint64) uint64 {
+	if r%3 == 1 {
+		return (2*r + 1) / 3
+	}
+	return (r + 1) / 3
+}
+
+// inv8 is 1/8 mod an odd r: 8·((k·r+1)/8) = k·r+1 for k ≡ -r (mod 8), as
+// r·r ≡ 1 (mod 8).
+func inv8(r uint64) uint64 {
+	return ((8-r%8)*r + 1) / 8
 }
 
 // primeCount estimates the number of primes below x (Legendre's
@@ -257,18 +359,6 @@ func primeCount(x uint64) int {
 		return 0
 	}
 	return int(1.01 * float64(x) / (math.Log(float64(x)) - 1.08366))
-}
-
-// inv24 is the inverse of 24 modulo a prime r >= 5, without a gcd:
-// 3·((r+1)/3) ≡ 1 when r ≡ 2 (mod 3), 3·((2r+1)/3) ≡ 1 when r ≡ 1; and
-// 8·((k·r+1)/8) ≡ 1 for the k ≡ -r (mod 8), as r·r ≡ 1 (mod 8).
-func inv24(r uint64) uint64 {
-	inv3 := (r + 1) / 3
-	if r%3 == 1 {
-		inv3 = (2*r + 1) / 3
-	}
-	inv8 := ((8-r%8)*r + 1) / 8
-	return inv3 * inv8 % r
 }
 
 // toLimbs is x in 64-bit limbs, most significant first.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/big"
+	mrand "math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -132,43 +133,44 @@ func TestGenerateCancel(t *testing.T) {
 // TestSieve compares the sieve with trial division: a k survives exactly
 // when neither q = q0 + 12k nor 2q+1 has a prime factor 5 <= r <= bound.
 func TestSieve(t *testing.T) {
-	const bound = 1 << 12
-	for _, workers := range []int{1, 3} {
-		q0, err := randomStart(256)
+	const bound = 1 << 16 // past 2^13, where the residues take the float path
+	for _, tt := range []struct{ bits, workers int }{{256, 1}, {256, 3}, {2048, 2}, {4096, 5}} {
+		q0, err := randomStart(tt.bits)
 		if err != nil {
 			t.Fatal(err)
 		}
-		s := &search{bits: 256, q0: q0}
-		if err := s.init(context.Background(), bound, workers); err != nil {
+		s := &search{bits: tt.bits, q0: q0}
+		if err := s.init(context.Background(), bound, tt.workers); err != nil {
 			t.Fatal(err)
 		}
 		var primes []uint32
 		for _, c := range s.chunks {
 			primes = append(primes, c.primes...)
 		}
-		if len(primes) != 564-2 { // pi(4096) = 564, without 2 and 3
-			t.Fatalf("%d sieving primes, want 562", len(primes))
+		if len(primes) != 6542-2 { // pi(2^16) = 6542, without 2 and 3
+			t.Fatalf("%d sieving primes, want 6540", len(primes))
 		}
 		sieve := make([]uint64, windowSize/64)
 		const window = 5
 		if err := s.mark(context.Background(), sieve, window*windowSize); err != nil {
 			t.Fatal(err)
 		}
-		q, p, m := new(big.Int), new(big.Int), new(big.Int)
-		for j := uint64(0); j < 20000; j++ {
-			q.SetUint64(window*windowSize + j)
-			q.Mul(q, big.NewInt(12)).Add(q, q0)
-			p.Lsh(q, 1).SetBit(p, 0, 1)
-			want := false
-			for _, r := range primes {
-				br := big.NewInt(int64(r))
-				if m.Mod(q, br).Sign() == 0 || m.Mod(p, br).Sign() == 0 {
-					want = true
-					break
+		// Trial division, from q0 mod r computed by math/big.
+		const n = 5000
+		var want [n]bool
+		for _, r := range primes {
+			r := uint64(r)
+			q0r := new(big.Int).Mod(q0, new(big.Int).SetUint64(r)).Uint64()
+			for j := range uint64(n) {
+				qr := (q0r + 12*(window*windowSize+j)) % r
+				if qr == 0 || (2*qr+1)%r == 0 {
+					want[j] = true
 				}
 			}
-			if got := sieve[j/64]&(1<<(j%64)) != 0; got != want {
-				t.Fatalf("workers %d, k %d: marked %v, trial division says %v", workers, j, got, want)
+		}
+		for j := range uint64(n) {
+			if got := sieve[j/64]&(1<<(j%64)) != 0; got != want[j] {
+				t.Fatalf("%d bits, %d workers, k %d: marked %v, trial division says %v", tt.bits, tt.workers, j, got, want[j])
 			}
 		}
 	}
@@ -187,10 +189,59 @@ func TestOddPrimes(t *testing.T) {
 	}
 }
 
-func TestInv24(t *testing.T) {
-	for _, r := range oddPrimes(5000)[1:] {
-		if v := inv24(uint64(r)); v*24%uint64(r) != 1 {
-			t.Errorf("inv24(%d) = %d", r, v)
+func TestInverses(t *testing.T) {
+	for _, r := range oddPrimes(1 << 16)[1:] {
+		r := uint64(r)
+		if v := inv3(r); v*3%r != 1 {
+			t.Errorf("inv3(%d) = %d", r, v)
+		}
+		if v := inv8(r); v*8%r != 1 {
+			t.Errorf("inv8(%d) = %d", r, v)
+		}
+	}
+}
+
+func TestFloatMod(t *testing.T) {
+	rnd := mrand.New(mrand.NewPCG(1, 2))
+	for _, r := range []uint64{5, 7, 1 << 13, 65537, 1<<27 - 39} {
+		for range 20000 {
+			// The uses: a product of two residues, or a word (r >= 2^13).
+			x := rnd.Uint64N(r+1) * rnd.Uint64N(r)
+			if r >= 1<<13 && rnd.IntN(2) == 0 {
+				x = rnd.Uint64N(1 << 63)
+			}
+			if got := floatMod(x, r, 1/float64(r)); got != x%r {
+				t.Fatalf("floatMod(%d, %d) = %d, want %d", x, r, got, x%r)
+			}
+		}
+	}
+}
+
+func TestWordMod(t *testing.T) {
+	rnd := mrand.New(mrand.NewPCG(3, 4))
+	moduli := []uint64{1, 3, 5, 35, 1<<63 - 25, 1<<63 - 1, 67108859 * 67108837, 1}
+	for range 200 {
+		moduli = append(moduli, rnd.Uint64N(1<<63)|1)
+	}
+	for _, n := range []int{1, 2, 32, 48, 64, 65} {
+		limbs := make([]uint64, n)
+		for i := range limbs {
+			limbs[i] = rnd.Uint64()
+		}
+		limbs[n-1] |= 1 << 63 // all ones in places too
+		x := new(big.Int)
+		for _, l := range limbs {
+			x.Lsh(x, 64).Or(x, new(big.Int).SetUint64(l))
+		}
+		for i := 0; i+4 <= len(moduli); i += 4 {
+			m := [4]uint64(moduli[i : i+4])
+			got := wordMod4(limbs, m)
+			for b := range m {
+				want := new(big.Int).Mod(x, new(big.Int).SetUint64(m[b])).Uint64()
+				if got[b] != want {
+					t.Fatalf("%d limbs mod %d: got %d, want %d", n, m[b], got[b], want)
+				}
+			}
 		}
 	}
 }
