@@ -358,8 +358,16 @@ func validate(doc *facts.Document) error {
 		return fmt.Errorf("facts document has schema %q, want %q", doc.Schema, facts.Schema)
 	}
 	for _, k := range []string{facts.CookieSecret, facts.ProxyToken, facts.DHParam} {
-		if _, ok := doc.Files[k]; !ok {
+		f, ok := doc.Files[k]
+		switch {
+		case !ok:
 			return fmt.Errorf("facts document is incomplete: no files.%s", k)
+		case f.Type != facts.TypeFile || f.Error != "":
+			// Not read, or read failed (HUB041 reports it).
+		case k == facts.DHParam && f.DH == nil:
+			return fmt.Errorf("facts document is incomplete: files.%s is a regular file without a DH summary", k)
+		case k != facts.DHParam && f.Secret == nil:
+			return fmt.Errorf("facts document is incomplete: files.%s is a regular file without a secret summary", k)
 		}
 	}
 	for _, k := range []string{facts.FirstBootScript, facts.FirstBootUnit, facts.FirstBootEnabled, facts.FirstBootDropIn, facts.FirstBootStamp} {

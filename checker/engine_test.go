@@ -350,12 +350,22 @@ func TestEvaluateRejectsIncompleteFacts(t *testing.T) {
 	delete(noCookie.Files, facts.CookieSecret)
 	noStamp := loadDoc(t, "good-instance.json")
 	delete(noStamp.FirstBoot, facts.FirstBootStamp)
+	noSummary := loadDoc(t, "good-instance.json")
+	tok := noSummary.Files[facts.ProxyToken]
+	tok.Secret = nil
+	noSummary.Files[facts.ProxyToken] = tok
+	noDH := loadDoc(t, "good-instance.json")
+	dh := noDH.Files[facts.DHParam]
+	dh.DH = nil
+	noDH.Files[facts.DHParam] = dh
 	oldSchema := loadDoc(t, "good-instance.json")
 	oldSchema.Schema = "hubsecrets/facts/v0"
 	for doc, want := range map[*facts.Document]string{
 		nil:       "no facts document",
 		noCookie:  "facts document is incomplete: no files.cookie_secret",
 		noStamp:   "facts document is incomplete: no firstboot.stamp",
+		noSummary: "facts document is incomplete: files.proxy_token is a regular file without a secret summary",
+		noDH:      "facts document is incomplete: files.dhparam is a regular file without a DH summary",
 		oldSchema: `facts document has schema "hubsecrets/facts/v0", want "hubsecrets/facts/v1"`,
 	} {
 		if _, err := e.Evaluate(context.Background(), doc); err == nil || err.Error() != want {
