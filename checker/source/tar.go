@@ -1,0 +1,773 @@
+package source
+
+import (
+	"archive/tar"
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"container/heap"
+	"container/list"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/hubsecrets/packer-plugin-jupyterhub/checker/facts"
+	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/layout"
+	"github.com/klauspost/compress/zstd"
+)
+
+// The tar source reads a root filesystem archive (`docker export`, a rootfs
+// tarball) in one pass and keeps only what Collect asks for: the planned
+// paths (headers, and content up to their read limits), their ancestors'
+// headers, and the entries directly inside the secrets directory. Memory is
+// bounded by those limits, never by the archive's size.
+//
+// What it decides, and why:
+//   - Names are the archive's own, normalised ("./srv/x", "srv/x", "/srv/x/"
+//     are /srv/x). A name with a ".." component is never mapped anywhere: it
+//     is dropped, and if an extractor could place it on a path Collect looks
+//     at (lexically, or as GNU tar does by stripping up to the last ".."),
+//     that path reports an error instead.
+//   - Owners are Header.Uid/Gid; Uname/Gname come from the machine that built
+//     the archive and are ignored (Collect names ids from the archive's own
+//     /etc/passwd and /etc/group).
+//   - The last member of a name wins, as when extracting.
+//   - A hard link takes the header and content of its target as the archive
+//     stood at that point. Targets come from a bounded cache of recent
+//     members (headers, and the content of regular files of at most
+//     linkCachePrefix bytes); a link on an observed path whose target is no
+//     longer known, or whose content was not kept, is an error on that path.
+//   - Symlinks are reported with their target, never followed. Unlike DirFS
+//     (os.Root follows a relative in-root symlink), a path below a symlinked
+//     directory is an error: resolving it would need members the single pass
+//     may already have skipped.
+//   - A path present only as the parent of other members has no owner or
+//     mode of its own: an error, never invented data.
+//   - The archive must be whole: a truncated stream, a corrupt header or
+//     compressed stream, or a missing end-of-archive marker is an error.
+const (
+	// linkCacheBudget bounds the memory of the hard link target cache.
+	linkCacheBudget = 8 << 20
+	// linkCachePrefix is the largest file the cache keeps the content of:
+	// a secret (and one byte to tell it is too long), machine-id, and most
+	// account and DH files. Larger files are rarely a hard link worth
+	// reading and would cost a copy each.
+	linkCachePrefix = secretReadLimit + 1
+	// cacheOverhead estimates a cache entry's bookkeeping, in bytes.
+	cacheOverhead = 160
+	// Linux limits: a longer name cannot be extracted.
+	maxPathLen = 4096
+	maxNameLen = 255
+	// zstdMaxWindow caps the zstd decoder's window: every compression level
+	// up to 19 (8 MiB) and --long up to 25 fit; larger ones are refused
+	// rather than allowed to take the memory.
+	zstdMaxWindow = 32 << 20
+	// maxTrailing bounds how much is read after the end-of-archive marker
+	// (record padding) to let a decompressor verify its checksum and a
+	// writer on a pipe finish.
+	maxTrailing = 64 << 20
+)
+
+// tarState is what one archive member says about one path.
+type tarState struct {
+	member string // the member's name as stored, for messages
+	node   Node
+	data   []byte // the first bytes of a regular file
+	err    error  // set when the member cannot be trusted for this path
+}
+
+// complete reports whether data holds the whole file.
+func (s *tarState) complete() bool { return int64(len(s.data)) >= s.node.Size }
+
+// tarEntry is a path the scan observes.
+type tarEntry struct {
+	tarState
+	seen    bool  // a member of this name (or aimed at it) was read
+	implied bool  // some member lies below this path
+	limit   int64 // how many bytes of content to keep
+}
+
+// set makes st the entry's state, keeping a copy of the content it needs
+// (st may share memory with the entry itself: a hard link to its own name).
+func (e *tarEntry) set(st tarState) {
+	var data []byte
+	if st.err == nil && e.limit > 0 && st.data != nil {
+		data = bytes.Clone(st.data[:min(int64(len(st.data)), e.limit)])
+	}
+	clear(e.data)
+	e.tarState = st
+	e.data = data
+	e.seen = true
+}
+
+// tarFS is an FS holding what one pass over an archive kept.
+type tarFS struct {
+	dir      string
+	paths    map[string]*tarEntry // planned paths and their ancestors
+	children map[string]*tarEntry // entries directly inside dir, bounded
+	others   nameHeap             // unknown child names kept, largest on top
+	dropped  bool                 // some child was not kept
+	listErr  error                // ReadDir(dir) fails with this
+	cache    *linkCache
+}
+
+// OpenTar reads a root filesystem archive once, streaming, keeping only
+// what Collect needs for opt. The archive may be plain tar, gzip or zstd,
+// told apart by content. An archive that is not whole is an error.
+func OpenTar(r io.Reader, opt Options) (FS, error) {
+	opt = opt.withDefaults()
+	// The same rule as Collect's, checked before reading any of the archive.
+	if !path.IsAbs(opt.Dir) || path.Clean(opt.Dir) != opt.Dir || opt.Dir == "/" {
+		return nil, fmt.Errorf("secrets directory %q: want an absolute, clean path below / such as %s", opt.Dir, layout.DefaultDir)
+	}
+	s, err := openStream(r)
+	if err != nil {
+		return nil, err
+	}
+	defer s.close()
+	t := newTarFS(opt)
+	err = t.scan(s)
+	// The cache holds small files from anywhere in the archive: zero them,
+	// they may be someone's secret.
+	t.cache.clear()
+	t.cache = nil
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+func newTarFS(opt Options) *tarFS {
+	plan := planFor(opt)
+	t := &tarFS{
+		dir:      opt.Dir,
+		paths:    map[string]*tarEntry{},
+		children: map[string]*tarEntry{},
+		cache:    newLinkCache(linkCacheBudget),
+	}
+	for _, p := range plan.stat {
+		t.paths[p] = &tarEntry{limit: plan.read[p]}
+		for a := path.Dir(p); a != "/"; a = path.Dir(a) {
+			if t.paths[a] == nil {
+				t.paths[a] = &tarEntry{}
+			}
+		}
+	}
+	return t
+}
+
+// scan reads the whole archive.
+func (t *tarFS) scan(s *tarStream) error {
+	tr := tar.NewReader(s.tarIn)
+	var (
+		last    string // the last member's name
+		members int
+		hdrEnd  int64 // where the last member's header ended
+		dataEnd int64 // where its data and padding end; -1 if unknown
+	)
+	fail := func(err error) error {
+		if members == 0 && (errors.Is(err, tar.ErrHeader) || s.cr.off < blockSize && errors.Is(err, io.ErrUnexpectedEOF)) {
+			return fmt.Errorf("%s: not a tar archive: %w", s.kind, err)
+		}
+		where := "at the start"
+		if last != "" {
+			where = fmt.Sprintf("after member %q", last)
+		}
+		what := "corrupt"
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			what = "truncated"
+		}
+		return fmt.Errorf("%s: %s %s (tar byte %d): %w", s.kind, what, where, s.cr.off, err)
+	}
+	for {
+		hdr, err := tr.Next()
+		if errors.Is(err, tar.ErrInsecurePath) {
+			err = nil // only with GODEBUG=tarinsecurepath=0; add vets names
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fail(err)
+		}
+		members++
+		last = hdr.Name
+		hdrEnd = s.cr.off
+		dataEnd = hdrEnd + physicalSize(hdr)
+		if dataEnd < hdrEnd { // unknown (sparse) or overflowing
+			dataEnd = -1
+		} else if pad := dataEnd % blockSize; pad != 0 {
+			dataEnd += blockSize - pad
+		}
+		if err := t.add(tr, hdr); err != nil {
+			return fail(err)
+		}
+	}
+	if members == 0 {
+		if s.cr.off == 0 {
+			return fmt.Errorf("%s: not a tar archive: empty input", s.kind)
+		}
+		return fmt.Errorf("%s: the archive holds no entries", s.kind)
+	}
+	// archive/tar accepts a stream that simply stops between members; a
+	// cut archive must not pass for a whole one. The end-of-archive marker
+	// is at least one zero block after the last member's data.
+	marked := dataEnd >= 0 && s.cr.off >= dataEnd+blockSize ||
+		dataEnd < 0 && s.cr.off >= hdrEnd+blockSize && s.cr.endsInZeroBlock()
+	if !marked {
+		return fmt.Errorf("%s: truncated after member %q (tar byte %d): no end-of-archive marker", s.kind, last, s.cr.off)
+	}
+	if s.rest != nil {
+		n, err := io.Copy(io.Discard, io.LimitReader(s.rest, maxTrailing+1))
+		if err != nil && !(s.kind == kindGzip && errors.Is(err, gzip.ErrHeader)) {
+			// gzip.ErrHeader here is garbage after a complete, verified
+			// member, which gzip -d also ignores.
+			return fmt.Errorf("%s: after the end of the archive: %w", s.kind, err)
+		}
+		if n > maxTrailing {
+			return fmt.Errorf("%s: more than %d MiB after the end-of-archive marker: not one tar archive", s.kind, maxTrailing>>20)
+		}
+	}
+	return nil
+}
+
+const blockSize = 512
+
+// physicalSize is how many bytes of data follow hdr in the archive, or -1
+// when archive/tar does not say (sparse files, whose Size is logical).
+func physicalSize(hdr *tar.Header) int64 {
+	switch hdr.Typeflag {
+	case tar.TypeLink, tar.TypeSymlink, tar.TypeChar, tar.TypeBlock, tar.TypeDir, tar.TypeFifo:
+		return 0 // as archive/tar: these carry no data whatever Size says
+	case tar.TypeGNUSparse:
+		return -1
+	}
+	for k := range hdr.PAXRecords {
+		if strings.HasPrefix(k, "GNU.sparse.") {
+			return -1
+		}
+	}
+	return hdr.Size
+}
+
+// add records one member; the error is a stream error (the archive cannot
+// be read on), never a problem with the member's content.
+func (t *tarFS) add(tr *tar.Reader, hdr *tar.Header) error {
+	switch hdr.Typeflag {
+	case tar.TypeXGlobalHeader, 'V': // PAX global header, GNU volume label: not files
+		return nil
+	}
+	name, ok := memberPath(hdr.Name)
+	if !ok {
+		t.aimedAt(hdr.Name)
+		return nil
+	}
+	if name == "/" {
+		return nil // the root directory itself ("./")
+	}
+	t.markAncestors(name)
+	e := t.track(name)
+
+	var st tarState
+	if hdr.Typeflag == tar.TypeLink {
+		st = t.resolveLink(hdr)
+		st.data = bytes.Clone(st.data) // the target's, owned elsewhere
+	} else {
+		st = tarState{member: hdr.Name, node: nodeFromHeader(hdr)}
+		if hdr.Uid < 0 || hdr.Gid < 0 {
+			st.err = fmt.Errorf("archive member %q: negative uid or gid", hdr.Name)
+		} else if st.node.Type == facts.TypeFile {
+			// Read what the entry or the cache keeps; archive/tar skips
+			// the rest, seeking over it in a plain file.
+			var want int64
+			if e != nil {
+				want = e.limit
+			}
+			if hdr.Size <= linkCachePrefix {
+				want = hdr.Size
+			}
+			buf := make([]byte, min(want, hdr.Size))
+			if _, err := io.ReadFull(tr, buf); err != nil {
+				return fmt.Errorf("archive member %q: %w", hdr.Name, err)
+			}
+			st.data = buf
+		}
+	}
+	if e != nil {
+		e.set(st)
+	}
+	switch {
+	case st.node.Type == facts.TypeDir:
+		t.cache.drop(name) // not a hard link target
+	case len(name) <= maxPathLen:
+		t.cache.put(name, st)
+	}
+	return nil
+}
+
+// memberPath turns a member name into an absolute, clean path, or reports
+// that the name must not be mapped anywhere (a ".." component, a NUL).
+func memberPath(name string) (string, bool) {
+	if strings.IndexByte(name, 0) >= 0 || strings.Contains("/"+name+"/", "/../") {
+		return "", false
+	}
+	return path.Clean("/" + name), true
+}
+
+// aimedAt marks the observed paths an extractor could write a member with a
+// ".." name to: path.Clean's reading, and GNU tar's, which strips the name
+// up to its last ".." component.
+func (t *tarFS) aimedAt(name string) {
+	if strings.IndexByte(name, 0) >= 0 {
+		return // archive/tar cannot return one; nothing could write it
+	}
+	stripped := name
+	if i := strings.LastIndex("/"+name+"/", "/../"); i >= 0 {
+		// "/../" at i in the padded name: ".." at i in name, then "/".
+		stripped = name[min(i+3, len(name)):]
+	}
+	st := tarState{member: name, err: fmt.Errorf("archive member %q has a '..' component and could be extracted here: this path cannot be trusted", name)}
+	for _, p := range []string{path.Clean("/" + name), path.Clean("/" + stripped)} {
+		if e := t.track(p); e != nil {
+			e.set(st)
+		}
+		t.cache.put(p, st) // hard links to p must not see what was there before
+	}
+}
+
+// track returns the entry observing p, or nil when Collect will not ask
+// about p. Entries directly inside the secrets directory are kept while
+// there are few enough for Collect to list them: all of its own names, and
+// the maxUnexpected+1 smallest others (Collect lists them sorted and stops
+// after maxUnexpected, so the rest cannot matter).
+func (t *tarFS) track(p string) *tarEntry {
+	e := t.paths[p]
+	if path.Dir(p) != t.dir {
+		return e
+	}
+	name := p[len(t.dir)+1:]
+	if c := t.children[name]; c != nil {
+		return c
+	}
+	switch {
+	case len(name) > maxNameLen:
+		if t.listErr == nil {
+			t.listErr = fmt.Errorf("%s: the archive holds an entry whose name is longer than %d bytes: %q", t.dir, maxNameLen, truncate(name, 64))
+		}
+		return e
+	case e != nil || isKnownEntry(name):
+	case t.others.Len() <= maxUnexpected:
+		heap.Push(&t.others, name)
+	case name < t.others[0]:
+		delete(t.children, heap.Pop(&t.others).(string))
+		heap.Push(&t.others, name)
+		t.dropped = true
+	default:
+		t.dropped = true
+		return nil
+	}
+	if e == nil {
+		e = &tarEntry{}
+	}
+	t.children[name] = e
+	return e
+}
+
+// markAncestors records that the observed ancestors of p, and the child of
+// the secrets directory p lies in, exist at least as parents.
+func (t *tarFS) markAncestors(p string) {
+	for a := path.Dir(p); a != "/"; a = path.Dir(a) {
+		if e := t.paths[a]; e != nil {
+			e.implied = true
+		}
+		if path.Dir(a) == t.dir {
+			if e := t.track(a); e != nil {
+				e.implied = true
+			}
+		}
+	}
+}
+
+// resolveLink returns the state a hard link shares with its target: that
+// of the observed path of that name (with the cache's longer content if it
+// has it), else the cache's.
+func (t *tarFS) resolveLink(hdr *tar.Header) tarState {
+	fail := func(format string, a ...any) tarState {
+		return tarState{member: hdr.Name, err: fmt.Errorf("archive member %q is a hard link to %q, "+format, append([]any{hdr.Name, hdr.Linkname}, a...)...)}
+	}
+	target, ok := memberPath(hdr.Linkname)
+	if !ok {
+		return fail("a name with '..': not followed")
+	}
+	c, cached := t.cache.get(target)
+	var st tarState
+	switch e := t.kept(target); {
+	case e != nil && e.seen:
+		// Both saw every member of this name but '..' ones, which set err.
+		st = e.tarState
+		if cached && st.err == nil && len(c.data) > len(st.data) {
+			st.data = c.data
+		}
+	case cached:
+		st = c
+	default:
+		return fail("a member this one-pass scan did not keep (or not in the archive): cannot check it")
+	}
+	switch {
+	case st.err != nil:
+		return fail("which cannot be trusted: %w", st.err)
+	case st.node.Type == facts.TypeDir:
+		return fail("a directory")
+	}
+	st.member = hdr.Name
+	return st
+}
+
+// kept returns the entry observing p, if any, without adding one.
+func (t *tarFS) kept(p string) *tarEntry {
+	if e := t.paths[p]; e != nil {
+		return e
+	}
+	if path.Dir(p) == t.dir {
+		return t.children[p[len(t.dir)+1:]]
+	}
+	return nil
+}
+
+// nodeFromHeader describes a member other than a hard link. Sizes are what
+// lstat would say: a symlink's is its target's length; a directory's or a
+// device's means nothing in an archive.
+func nodeFromHeader(hdr *tar.Header) Node {
+	n := Node{Mode: int(hdr.Mode & 0o7777), UID: hdr.Uid, GID: hdr.Gid, Size: hdr.Size}
+	switch hdr.Typeflag {
+	case tar.TypeReg, tar.TypeCont, tar.TypeGNUSparse:
+		n.Type = facts.TypeFile
+	case tar.TypeDir, 'D': // 'D': GNU dump directory
+		n.Type, n.Size = facts.TypeDir, 0
+	case tar.TypeSymlink:
+		n.Type = facts.TypeSymlink
+		n.LinkTarget = hdr.Linkname
+		n.Size = int64(len(hdr.Linkname))
+	case tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
+		n.Type, n.Size = facts.TypeOther, 0
+	default:
+		n.Type = facts.TypeOther
+	}
+	return n
+}
+
+// lookup returns the entry for p once p's ancestors allow reaching it.
+func (t *tarFS) lookup(p string) (*tarEntry, error) {
+	var e *tarEntry
+	if path.IsAbs(p) && path.Clean(p) == p {
+		e = t.kept(p)
+		if e == nil && path.Dir(p) == t.dir && !t.dropped && t.listErr == nil {
+			e = &tarEntry{} // every entry of the directory was kept: absent
+		}
+	}
+	if e == nil {
+		return nil, fmt.Errorf("%s: not collected from the archive", p)
+	}
+	for a := path.Dir(p); a != "/"; a = path.Dir(a) {
+		ae := t.paths[a]
+		switch {
+		case ae == nil || !ae.seen:
+		case ae.err != nil:
+			return nil, fmt.Errorf("%s: %w", p, ae.err)
+		case ae.node.Type == facts.TypeSymlink:
+			return nil, fmt.Errorf("%s: %s is a symlink to %q in the archive; the tar source does not follow symlinked directories (extract the archive and use --root)", p, a, ae.node.LinkTarget)
+		case ae.node.Type != facts.TypeDir:
+			return nil, fmt.Errorf("%s: %s is not a directory in the archive", p, a)
+		}
+	}
+	return e, nil
+}
+
+// entry returns p's entry if p exists and can be described.
+func (t *tarFS) entry(p string) (*tarEntry, error) {
+	e, err := t.lookup(p)
+	switch {
+	case err != nil:
+		return nil, err
+	case !e.seen && e.implied:
+		return nil, fmt.Errorf("%s: in the archive only as the parent of other members: owner and mode unknown", p)
+	case !e.seen:
+		return nil, &fs.PathError{Op: "lstat", Path: p, Err: fs.ErrNotExist}
+	case e.err != nil:
+		return nil, e.err
+	}
+	return e, nil
+}
+
+// Lstat implements FS.
+func (t *tarFS) Lstat(p string) (Node, error) {
+	e, err := t.entry(p)
+	if err != nil {
+		return Node{}, err
+	}
+	return e.node, nil
+}
+
+// ReadDir implements FS, for the secrets directory only.
+func (t *tarFS) ReadDir(p string) ([]string, error) {
+	if p != t.dir {
+		return nil, fmt.Errorf("%s: not listed from the archive", p)
+	}
+	n, err := t.Lstat(p)
+	if err != nil {
+		return nil, err
+	}
+	if n.Type != facts.TypeDir {
+		return nil, fmt.Errorf("%s: not a directory", p)
+	}
+	if t.listErr != nil {
+		return nil, t.listErr
+	}
+	names := make([]string, 0, len(t.children))
+	for name, e := range t.children {
+		if e.seen || e.implied {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// ReadPrefix implements FS.
+func (t *tarFS) ReadPrefix(p string, n int64) ([]byte, error) {
+	e, err := t.entry(p)
+	if err != nil {
+		return nil, err
+	}
+	if e.node.Type != facts.TypeFile {
+		return nil, fmt.Errorf("%s: not a regular file", p)
+	}
+	n = max(n, 0)
+	if int64(len(e.data)) < n && !e.complete() {
+		return nil, fmt.Errorf("%s: archive member %q: %d of its %d bytes were kept, %d asked for", p, e.member, len(e.data), e.node.Size, n)
+	}
+	return bytes.Clone(e.data[:min(n, int64(len(e.data)))]), nil
+}
+
+// linkCache keeps recent members' states for hard links to resolve
+// against, least recently written first out, within a byte budget.
+type linkCache struct {
+	budget, used int
+	lru          *list.List // of *cachedMember
+	byName       map[string]*list.Element
+}
+
+type cachedMember struct {
+	name string
+	st   tarState
+}
+
+func newLinkCache(budget int) *linkCache {
+	return &linkCache{budget: budget, lru: list.New(), byName: map[string]*list.Element{}}
+}
+
+func cachedSize(c *cachedMember) int {
+	return cacheOverhead + len(c.name) + len(c.st.node.LinkTarget) + len(c.st.member) + cap(c.st.data)
+}
+
+func (c *linkCache) get(name string) (tarState, bool) {
+	if el, ok := c.byName[name]; ok {
+		return el.Value.(*cachedMember).st, true
+	}
+	return tarState{}, false
+}
+
+// put stores st under name, with its content if the file is small: the
+// cache then owns st.data.
+func (c *linkCache) put(name string, st tarState) {
+	if st.node.Size > linkCachePrefix || !st.complete() {
+		st.data = nil
+	}
+	if el, ok := c.byName[name]; ok {
+		cm := el.Value.(*cachedMember)
+		c.used -= cachedSize(cm)
+		clear(cm.st.data)
+		cm.st = st
+		c.used += cachedSize(cm)
+		c.lru.MoveToBack(el)
+	} else {
+		cm := &cachedMember{name: name, st: st}
+		c.byName[name] = c.lru.PushBack(cm)
+		c.used += cachedSize(cm)
+	}
+	for c.used > c.budget && c.lru.Len() > 0 {
+		c.evict(c.lru.Front())
+	}
+}
+
+// drop forgets name.
+func (c *linkCache) drop(name string) {
+	if el, ok := c.byName[name]; ok {
+		c.evict(el)
+	}
+}
+
+func (c *linkCache) evict(el *list.Element) {
+	cm := c.lru.Remove(el).(*cachedMember)
+	delete(c.byName, cm.name)
+	c.used -= cachedSize(cm)
+	clear(cm.st.data)
+}
+
+// clear drops every entry, zeroing kept content: it may be anyone's secret.
+func (c *linkCache) clear() {
+	for el := c.lru.Front(); el != nil; el = el.Next() {
+		clear(el.Value.(*cachedMember).st.data)
+	}
+	c.lru.Init()
+	clear(c.byName)
+	c.used = 0
+}
+
+// nameHeap is a max-heap of names.
+type nameHeap []string
+
+func (h nameHeap) Len() int           { return len(h) }
+func (h nameHeap) Less(i, j int) bool { return h[i] > h[j] }
+func (h nameHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *nameHeap) Push(x any)        { *h = append(*h, x.(string)) }
+func (h *nameHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+const (
+	kindTar  = "tar archive"
+	kindGzip = "gzip-compressed tar archive"
+	kindZstd = "zstd-compressed tar archive"
+)
+
+// tarStream is the decompressed archive.
+type tarStream struct {
+	kind  string
+	cr    *countingReader
+	tarIn io.Reader // cr, with Seek when the input is a plain seekable file
+	rest  io.Reader // read to the end after the archive; nil if not needed
+	close func()
+}
+
+// openStream tells the compression apart by its magic bytes. A seekable
+// plain archive (a file) stays seekable so archive/tar skips member data
+// without reading it.
+func openStream(r io.Reader) (*tarStream, error) {
+	var (
+		magic []byte
+		src   io.Reader
+	)
+	if rs, ok := r.(io.ReadSeeker); ok {
+		if pos, err := rs.Seek(0, io.SeekCurrent); err == nil {
+			buf := make([]byte, 6)
+			n, err := io.ReadFull(rs, buf)
+			if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+				return nil, fmt.Errorf("read archive: %w", err)
+			}
+			if _, err := rs.Seek(pos, io.SeekStart); err != nil {
+				return nil, fmt.Errorf("read archive: %w", err)
+			}
+			magic = buf[:n]
+			if kindOf(magic) == kindTar {
+				cr := &countingReader{r: rs}
+				return &tarStream{kind: kindTar, cr: cr, tarIn: &countingSeeker{cr, rs, pos}, close: func() {}}, nil
+			}
+			src = bufio.NewReaderSize(rs, 64<<10)
+		}
+	}
+	if src == nil {
+		br := bufio.NewReaderSize(r, 64<<10)
+		magic, _ = br.Peek(6)
+		src = br
+	}
+	s := &tarStream{kind: kindOf(magic), close: func() {}}
+	var dec io.Reader = src
+	switch s.kind {
+	case kindGzip:
+		zr, err := gzip.NewReader(src)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", s.kind, err)
+		}
+		dec = zr
+	case kindZstd:
+		zr, err := zstd.NewReader(src, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true), zstd.WithDecoderMaxWindow(zstdMaxWindow))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", s.kind, err)
+		}
+		dec, s.close = zr, zr.Close
+	case kindTar:
+	default:
+		return nil, fmt.Errorf("%s: not supported: decompress it first and pass the tar on standard input (--tar -)", s.kind)
+	}
+	s.cr = &countingReader{r: dec}
+	s.tarIn, s.rest = s.cr, dec
+	return s, nil
+}
+
+func kindOf(magic []byte) string {
+	switch {
+	case bytes.HasPrefix(magic, []byte{0x1f, 0x8b}):
+		return kindGzip
+	case bytes.HasPrefix(magic, []byte{0x28, 0xb5, 0x2f, 0xfd}):
+		return kindZstd
+	case bytes.HasPrefix(magic, []byte{0xfd, '7', 'z', 'X', 'Z', 0}):
+		return "xz-compressed archive"
+	case bytes.HasPrefix(magic, []byte("BZh")):
+		return "bzip2-compressed archive"
+	}
+	return kindTar
+}
+
+// countingReader counts what archive/tar reads and keeps the last block of
+// it, for the end-of-archive check.
+type countingReader struct {
+	r       io.Reader
+	off     int64
+	tail    [blockSize]byte
+	tailLen int // how much of tail is valid since the last seek
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.off += int64(n)
+	b := p[:n]
+	if len(b) >= blockSize {
+		copy(c.tail[:], b[len(b)-blockSize:])
+	} else {
+		copy(c.tail[:], c.tail[len(b):])
+		copy(c.tail[blockSize-len(b):], b)
+	}
+	c.tailLen = min(c.tailLen+n, blockSize)
+	return n, err
+}
+
+// endsInZeroBlock reports whether the stream read so far ends with a whole
+// block of zeros.
+func (c *countingReader) endsInZeroBlock() bool {
+	return c.off%blockSize == 0 && c.tailLen == blockSize && c.tail == [blockSize]byte{}
+}
+
+// countingSeeker lets archive/tar seek over member data in a plain file.
+type countingSeeker struct {
+	*countingReader
+	s    io.Seeker
+	base int64 // the file offset where the archive starts
+}
+
+func (c *countingSeeker) Seek(offset int64, whence int) (int64, error) {
+	pos, err := c.s.Seek(offset, whence)
+	if err == nil {
+		if off := pos - c.base; off != c.off {
+			c.off, c.tailLen = off, 0
+		}
+	}
+	return pos, err
+}

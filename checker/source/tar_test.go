@@ -1,0 +1,929 @@
+package source
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hubsecrets/packer-plugin-jupyterhub/checker/facts"
+	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/testtree"
+	"github.com/klauspost/compress/zstd"
+)
+
+// streamOnly hides Seek, as a pipe or standard input would.
+type streamOnly struct{ io.Reader }
+
+// tarOpeners feed an archive to OpenTar as a seekable file and as a stream:
+// the two ways archive/tar skips member data.
+var tarOpeners = map[string]func(t *testing.T, file string) io.Reader{
+	"file": func(t *testing.T, file string) io.Reader {
+		f, err := os.Open(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		return f
+	},
+	"stream": func(t *testing.T, file string) io.Reader {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return streamOnly{bytes.NewReader(b)}
+	},
+}
+
+// factsJSON collects fsys and returns the document as JSON, with what
+// legitimately differs between a tree and its archive cleared: the source,
+// and directories' sizes (the filesystem's, not the tree's).
+func factsJSON(t *testing.T, fsys FS, opt Options) string {
+	t.Helper()
+	doc, err := Collect(context.Background(), fsys, facts.Source{}, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dirSize := func(f *facts.File) {
+		if f.Type == facts.TypeDir {
+			f.Size = 0
+		}
+	}
+	dirSize(&doc.Dir)
+	for k, f := range doc.FirstBoot {
+		dirSize(&f)
+		doc.FirstBoot[k] = f
+	}
+	for i, e := range doc.Unexpected {
+		if e.Type == facts.TypeDir {
+			doc.Unexpected[i].Size = 0
+		}
+	}
+	return toJSON(t, doc)
+}
+
+func dirFactsJSON(t *testing.T, root string, opt Options) string {
+	t.Helper()
+	fsys, err := OpenDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fsys.Close()
+	return factsJSON(t, fsys, opt)
+}
+
+func openTarFile(t *testing.T, r io.Reader, opt Options) FS {
+	t.Helper()
+	fsys, err := OpenTar(r, opt)
+	if err != nil {
+		t.Fatalf("OpenTar: %v", err)
+	}
+	return fsys
+}
+
+// runTool runs an archiver, skipping the test when it is not installed.
+func runTool(t *testing.T, argv ...string) {
+	t.Helper()
+	if _, err := exec.LookPath(argv[0]); err != nil {
+		t.Skipf("%s not installed", argv[0])
+	}
+	if out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", strings.Join(argv, " "), err, out)
+	}
+}
+
+func needZstd(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("zstd"); err != nil {
+		t.Skip("zstd not installed (apt-get install zstd)")
+	}
+}
+
+// varietyTree has what a real image's secrets directory and first-boot
+// payload may hold: a symlink, a subdirectory, hidden and odd names, a name
+// too long for a plain ustar header.
+func varietyTree(t testing.TB) *testtree.Tree {
+	tr := testtree.Correct(t)
+	d := "/srv/jupyterhub/"
+	tr.Write(d+".hidden", 0o644, "x")
+	tr.Write(d+"name with spaces\nand a newline", 0o640, "x")
+	tr.Write(d+strings.Repeat("long-name-", 15), 0o600, hexSecret)
+	tr.Mkdir(d+"backup", 0o700)
+	tr.Write(d+"backup/jupyterhub_cookie_secret", 0o600, hexSecret)
+	tr.Symlink("/etc/shadow", d+"link")
+	tr.Write(d+".hubsecrets-instance", 0o600, "stamp\n")
+	tr.Write("/usr/local/libexec/hubsecrets/jupyterhub-secrets", 0o755, "#!/bin/sh\n")
+	tr.Write("/etc/systemd/system/jupyterhub-secrets.service", 0o644, "[Unit]\n")
+	tr.Mkdir("/etc/systemd/system/multi-user.target.wants", 0o755)
+	tr.Symlink("../jupyterhub-secrets.service", "/etc/systemd/system/multi-user.target.wants/jupyterhub-secrets.service")
+	tr.Write("/etc/systemd/system/jupyterhub.service.d/jupyterhub-secrets.conf", 0o644, "[Unit]\n")
+	tr.Write("/etc/machine-id", 0o444, "uninitialized\n")
+	tr.Write("/var/lib/big", 0o644, strings.Repeat("y", 100000))
+	return tr
+}
+
+// crowdedTree has more unexpected entries than Collect lists.
+func crowdedTree(t testing.TB) *testtree.Tree {
+	tr := testtree.Correct(t)
+	for i := range maxUnexpected + 50 {
+		tr.Write(fmt.Sprintf("/srv/jupyterhub/extra-%03d", (i*37)%(maxUnexpected+50)), 0o644, "")
+	}
+	return tr
+}
+
+// TestTarMatchesDir archives real trees with real tar programs and checks
+// that the archive yields the same facts as the tree: one collector, two
+// transports.
+func TestTarMatchesDir(t *testing.T) {
+	trees := map[string]func(testing.TB) *testtree.Tree{
+		"tutorial": testtree.Tutorial,
+		"correct":  testtree.Correct,
+		"variety":  varietyTree,
+		"crowded":  crowdedTree,
+	}
+	topLevel := func(t *testing.T, root string) []string {
+		ents, err := os.ReadDir(root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, e := range ents {
+			names = append(names, e.Name())
+		}
+		return names
+	}
+	archivers := map[string]func(t *testing.T, root, out string){
+		"gnu": func(t *testing.T, root, out string) { runTool(t, "tar", "-C", root, "-cf", out, ".") },
+		"gnu no ./": func(t *testing.T, root, out string) {
+			runTool(t, append([]string{"tar", "-C", root, "-cf", out}, topLevel(t, root)...)...)
+		},
+		"gnu gzip": func(t *testing.T, root, out string) { runTool(t, "tar", "-C", root, "-czf", out, ".") },
+		"gnu zstd": func(t *testing.T, root, out string) {
+			needZstd(t)
+			runTool(t, "tar", "-C", root, "--zstd", "-cf", out, ".")
+		},
+		"gnu numeric": func(t *testing.T, root, out string) {
+			runTool(t, "tar", "-C", root, "--numeric-owner", "-cf", out, ".")
+		},
+		"gnu pax": func(t *testing.T, root, out string) { runTool(t, "tar", "-C", root, "--format=pax", "-cf", out, ".") },
+		"gnu oldgnu": func(t *testing.T, root, out string) {
+			runTool(t, "tar", "-C", root, "--format=oldgnu", "-cf", out, ".")
+		},
+		"busybox":      func(t *testing.T, root, out string) { runTool(t, "busybox", "tar", "-C", root, "-cf", out, ".") },
+		"busybox gzip": func(t *testing.T, root, out string) { runTool(t, "busybox", "tar", "-C", root, "-czf", out, ".") },
+	}
+	for treeName, mk := range trees {
+		t.Run(treeName, func(t *testing.T) {
+			tr := mk(t)
+			want := dirFactsJSON(t, tr.Root, Options{})
+			for arName, archive := range archivers {
+				t.Run(arName, func(t *testing.T) {
+					out := filepath.Join(t.TempDir(), "root.tar")
+					archive(t, tr.Root, out)
+					for how, open := range tarOpeners {
+						got := factsJSON(t, openTarFile(t, open(t, out), Options{}), Options{})
+						if got != want {
+							t.Errorf("%s: archive facts differ from the tree's\narchive: %s\ntree:    %s", how, got, want)
+						}
+					}
+				})
+			}
+		})
+	}
+}
+
+// TestTarPAXLongName checks a member whose name only a PAX header holds.
+func TestTarPAXLongName(t *testing.T) {
+	long := "/srv/jupyterhub/" + strings.Repeat("n", 200)
+	data := buildTar(t, tar.FormatPAX,
+		tm{name: "srv/jupyterhub/", typ: tar.TypeDir, mode: 0o755},
+		tm{name: long[1:], mode: 0o640, body: "x"},
+	)
+	fsys := openTarFile(t, bytes.NewReader(data), Options{})
+	names, err := fsys.ReadDir("/srv/jupyterhub")
+	if err != nil || len(names) != 1 || names[0] != strings.Repeat("n", 200) {
+		t.Fatalf("ReadDir = %q, %v", names, err)
+	}
+	if n, err := fsys.Lstat(long); err != nil || n.Mode != 0o640 || n.Size != 1 {
+		t.Errorf("Lstat = %+v, %v", n, err)
+	}
+}
+
+// TestTarHardLinkTakesTargetContent archives a secret that is a hard link
+// to another file: tar stores the first name as the file and the second as
+// a link with no data.
+func TestTarHardLinkTakesTargetContent(t *testing.T) {
+	tr := testtree.Correct(t)
+	tr.Mkdir("/root", 0o700)
+	tr.Secret("/root/cookie", 0o600)
+	cs := tr.Path("/srv/jupyterhub/jupyterhub_cookie_secret")
+	if err := os.Remove(cs); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Link(tr.Path("/root/cookie"), cs); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "root.tar")
+	runTool(t, "tar", "-C", tr.Root, "--sort=name", "-cf", out, ".")
+	if typ := memberType(t, out, "./srv/jupyterhub/jupyterhub_cookie_secret"); typ != tar.TypeLink {
+		t.Fatalf("tar stored the secret as type %q, want a hard link", typ)
+	}
+
+	want := dirFactsJSON(t, tr.Root, Options{})
+	for how, open := range tarOpeners {
+		fsys := openTarFile(t, open(t, out), Options{})
+		if got := factsJSON(t, fsys, Options{}); got != want {
+			t.Errorf("%s: archive facts differ from the tree's\narchive: %s\ntree:    %s", how, got, want)
+		}
+		doc, _ := Collect(context.Background(), fsys, facts.Source{}, Options{})
+		if s := doc.Files[facts.CookieSecret].Secret; s == nil || s.Encoding != facts.EncodingHex || s.DecodedBytes != 32 {
+			t.Errorf("%s: cookie secret summary = %+v, want the target's (32 hex bytes)", how, s)
+		}
+	}
+}
+
+func memberType(t *testing.T, file, name string) byte {
+	t.Helper()
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	tr := tar.NewReader(f)
+	for {
+		hdr, err := tr.Next()
+		if err != nil {
+			t.Fatalf("%s not in %s: %v", name, file, err)
+		}
+		if hdr.Name == name {
+			return hdr.Typeflag
+		}
+	}
+}
+
+func TestTarNumericOwnerOverride(t *testing.T) {
+	tr := testtree.Correct(t)
+	out := filepath.Join(t.TempDir(), "root.tar")
+	runTool(t, "tar", "-C", tr.Root, "--owner=0", "--group=0", "--numeric-owner", "-cf", out, ".")
+	doc, err := Collect(context.Background(), openTarFile(t, tarOpeners["file"](t, out), Options{}), facts.Source{}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := []facts.File{doc.Dir}
+	for _, f := range doc.Files {
+		files = append(files, f)
+	}
+	for _, f := range files {
+		if !f.Exists || f.UID != 0 || f.GID != 0 {
+			t.Errorf("%s: uid %d gid %d, want the archive's 0 and 0", f.Path, f.UID, f.GID)
+		}
+	}
+}
+
+// TestTarSparseLastMember checks GNU tar's sparse formats, whose data size
+// archive/tar does not tell, as the last member: whole, and cut after it.
+func TestTarSparseLastMember(t *testing.T) {
+	for _, format := range []string{"gnu", "pax"} {
+		t.Run(format, func(t *testing.T) {
+			tr := testtree.Correct(t)
+			f, err := os.Create(tr.Path("/zz-sparse"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.WriteAt([]byte("data"), 8<<20); err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
+			out := filepath.Join(t.TempDir(), "root.tar")
+			runTool(t, "tar", "-C", tr.Root, "--sort=name", "--sparse", "--format="+format, "-b1", "-cf", out, ".")
+			want := dirFactsJSON(t, tr.Root, Options{})
+			if got := factsJSON(t, openTarFile(t, tarOpeners["stream"](t, out), Options{}), Options{}); got != want {
+				t.Errorf("archive facts differ from the tree's\narchive: %s\ntree:    %s", got, want)
+			}
+			b, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := OpenTar(bytes.NewReader(b[:len(b)-1024]), Options{}); err == nil {
+				t.Error("archive cut before its end marker, after a sparse member: OpenTar accepted it")
+			}
+		})
+	}
+}
+
+// TestTarRejectsDamagedArchives: a damaged archive is an error, never a
+// partial document.
+func TestTarRejectsDamagedArchives(t *testing.T) {
+	tr := testtree.Correct(t)
+	dir := t.TempDir()
+	plain := filepath.Join(dir, "root.tar")
+	// -b1: no record padding, so the end-of-archive marker is the last 1 KiB.
+	runTool(t, "tar", "-C", tr.Root, "-b1", "-cf", plain, ".")
+	whole, err := os.ReadFile(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	marker := len(whole) - 2*blockSize
+	if !bytes.Equal(whole[marker:], make([]byte, 2*blockSize)) {
+		t.Fatal("the archive does not end in its end-of-archive marker")
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(whole)
+	zw.Close()
+	zs := zstdBytes(t, whole)
+
+	cases := map[string][]byte{
+		"empty":          nil,
+		"text":           []byte("hello, world\n"),
+		"random":         randomBytes(4096),
+		"zero blocks":    make([]byte, 4*blockSize),
+		"gzip garbage":   gzipBytes(t, randomBytes(4096)),
+		"xz":             []byte{0xfd, '7', 'z', 'X', 'Z', 0, 0, 0},
+		"bzip2":          []byte("BZh91AY&SY"),
+		"corrupt gzip":   flip(gz.Bytes(), gz.Len()/2),
+		"corrupt zstd":   flip(zs, len(zs)/2),
+		"gzip crc":       flip(gz.Bytes(), gz.Len()-6),
+		"bad header":     flip(whole, 100), // inside the first header's name
+		"zstd truncated": zs[:len(zs)-3],
+	}
+	for off := 0; off <= marker; off += blockSize {
+		cases[fmt.Sprintf("cut at block %d", off/blockSize)] = whole[:off]
+	}
+	for _, off := range []int{1, 100, 511, 513, marker - 1, marker + 1, len(whole) - 513} {
+		cases[fmt.Sprintf("cut at byte %d", off)] = whole[:off]
+	}
+	for off := 0; off < gz.Len(); off += max(1, gz.Len()/13) {
+		cases[fmt.Sprintf("gzip cut at byte %d", off)] = gz.Bytes()[:off]
+	}
+	for name, b := range cases {
+		for how, wrap := range map[string]func([]byte) io.Reader{
+			"file":   func(b []byte) io.Reader { return bytes.NewReader(b) },
+			"stream": func(b []byte) io.Reader { return streamOnly{bytes.NewReader(b)} },
+		} {
+			fsys, err := OpenTar(wrap(b), Options{})
+			if err == nil || fsys != nil {
+				t.Errorf("%s (%s): OpenTar = %v, %v; want an error and no FS", name, how, fsys, err)
+			}
+		}
+	}
+
+	// The end-of-archive marker is two zero blocks; one, as from a writer
+	// that stopped after it, still ends the archive (GNU tar warns, no more).
+	if _, err := OpenTar(bytes.NewReader(whole[:len(whole)-blockSize]), Options{}); err != nil {
+		t.Errorf("archive with one zero block at its end: %v", err)
+	}
+	// What the messages say.
+	for _, c := range []struct {
+		in   []byte
+		want string
+	}{
+		{nil, "not a tar archive: empty input"},
+		{[]byte("hello"), "not a tar archive"},
+		{whole[:marker], "truncated"},
+		{whole[:marker-blockSize/2], "truncated"},
+		{make([]byte, 4*blockSize), "holds no entries"},
+		{[]byte{0xfd, '7', 'z', 'X', 'Z', 0}, "xz-compressed archive: not supported"},
+		{gz.Bytes()[:gz.Len()-4], "gzip-compressed tar archive"},
+	} {
+		_, err := OpenTar(bytes.NewReader(c.in), Options{})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("OpenTar(%d bytes) = %v, want an error saying %q", len(c.in), err, c.want)
+		}
+	}
+}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(i*7919 + i*i*31 + 17)
+	}
+	return b
+}
+
+func flip(b []byte, i int) []byte {
+	c := bytes.Clone(b)
+	c[i] ^= 0x55
+	return c
+}
+
+func gzipBytes(t *testing.T, b []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if _, err := zw.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	zw.Close()
+	return buf.Bytes()
+}
+
+func zstdBytes(t testing.TB, b []byte) []byte {
+	t.Helper()
+	enc, err := zstd.NewWriter(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer enc.Close()
+	return enc.EncodeAll(b, nil)
+}
+
+// tm is one member for buildTar.
+type tm struct {
+	name, link, body string
+	typ              byte
+	mode             int64
+	size             int64 // when set, a header claiming this size, without its data
+}
+
+// buildTar writes members with archive/tar, for what real tools will not
+// make: hostile names, odd orders, lying sizes.
+func buildTar(t testing.TB, format tar.Format, members ...tm) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, m := range members {
+		if m.typ == 0 {
+			m.typ = tar.TypeReg
+		}
+		if m.mode == 0 {
+			m.mode = 0o600
+		}
+		hdr := &tar.Header{Name: m.name, Linkname: m.link, Typeflag: m.typ, Mode: m.mode, Format: format}
+		if m.typ == tar.TypeReg {
+			hdr.Size = int64(len(m.body))
+		}
+		if m.size != 0 {
+			hdr.Size = m.size
+			if err := tw.WriteHeader(hdr); err != nil {
+				t.Fatal(err)
+			}
+			return buf.Bytes() // the stream ends in the data
+		}
+		if err := tw.WriteHeader(hdr); err != nil {
+			t.Fatalf("%s: %v", m.name, err)
+		}
+		if _, err := io.WriteString(tw, m.body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestTarHostileArchives checks what an archive cannot make the scan do:
+// map a name elsewhere, follow a symlink, invent an owner, keep a stale
+// member, resolve a hard link it did not see.
+func TestTarHostileArchives(t *testing.T) {
+	const (
+		d  = "/srv/jupyterhub"
+		cs = d + "/jupyterhub_cookie_secret"
+		pt = d + "/proxy_auth_token"
+	)
+	dir := tm{name: "srv/jupyterhub/", typ: tar.TypeDir, mode: 0o755}
+	type want struct {
+		path string
+		node *Node  // Lstat's node, or
+		err  string // Lstat's error, "not exist" for fs.ErrNotExist
+		data string // ReadPrefix's content when node is a file, or
+		rerr string // ReadPrefix's error
+	}
+	tests := []struct {
+		name    string
+		members []tm
+		want    []want
+	}{
+		{"absolute and dotted names", []tm{
+			{name: "/srv/jupyterhub", typ: tar.TypeDir, mode: 0o700},
+			{name: "./srv//jupyterhub/./jupyterhub_cookie_secret", body: "a"},
+		}, []want{
+			{path: d, node: &Node{Type: facts.TypeDir, Mode: 0o700}},
+			{path: cs, node: &Node{Type: facts.TypeFile, Mode: 0o600, Size: 1}, data: "a"},
+		}},
+		{"dot-dot names aimed at observed paths", []tm{
+			{name: "etc/passwd", mode: 0o644, body: "root:x:0:0::/:/bin/sh\n"},
+			dir,
+			{name: "srv/jupyterhub/jupyterhub_cookie_secret", body: "good"},
+			{name: "srv/x/../jupyterhub/jupyterhub_cookie_secret", body: "evil"},
+			{name: "../../etc/passwd", body: "evil"},
+			{name: "../../tmp/elsewhere", body: "evil"},
+		}, []want{
+			{path: cs, err: "'..'"},
+			{path: "/etc/passwd", err: "'..'"},
+			{path: "/tmp/elsewhere", err: "not collected"},
+			{path: d, node: &Node{Type: facts.TypeDir, Mode: 0o755}},
+		}},
+		{"a later real member wins over a dot-dot one", []tm{
+			dir,
+			{name: "srv/jupyterhub/../jupyterhub/jupyterhub_cookie_secret", body: "evil"},
+			{name: "srv/jupyterhub/jupyterhub_cookie_secret", body: "good"},
+		}, []want{
+			{path: cs, node: &Node{Type: facts.TypeFile, Mode: 0o600, Size: 4}, data: "good"},
+		}},
+		{"symlinked parent directory", []tm{
+			{name: "data/srv/jupyterhub/", typ: tar.TypeDir, mode: 0o755},
+			{name: "data/srv/jupyterhub/jupyterhub_cookie_secret", body: "x"},
+			{name: "srv", typ: tar.TypeSymlink, link: "data/srv", mode: 0o777},
+		}, []want{
+			{path: d, err: "/srv is a symlink to \"data/srv\""},
+			{path: cs, err: "symlink"},
+		}},
+		{"secrets directory is a symlink loop", []tm{
+			{name: "srv/", typ: tar.TypeDir, mode: 0o755},
+			{name: "srv/jupyterhub", typ: tar.TypeSymlink, link: "jupyterhub", mode: 0o777},
+		}, []want{
+			{path: d, node: &Node{Type: facts.TypeSymlink, Mode: 0o777, Size: 10, LinkTarget: "jupyterhub"}},
+			{path: cs, err: "symlink"},
+		}},
+		{"parent only implied by its members", []tm{
+			{name: "srv/jupyterhub/jupyterhub_cookie_secret", body: "x"},
+		}, []want{
+			{path: d, err: "only as the parent"},
+			{path: cs, node: &Node{Type: facts.TypeFile, Mode: 0o600, Size: 1}, data: "x"},
+		}},
+		{"parent is a file", []tm{
+			{name: "srv", body: "x"},
+			{name: "srv/jupyterhub/jupyterhub_cookie_secret", body: "x"},
+		}, []want{
+			{path: cs, err: "not a directory"},
+		}},
+		{"last member of a name wins", []tm{
+			dir,
+			{name: "srv/jupyterhub/jupyterhub_cookie_secret", mode: 0o644, body: "first"},
+			{name: "srv/jupyterhub/jupyterhub_cookie_secret", mode: 0o600, body: "second!"},
+			{name: "srv/jupyterhub/proxy_auth_token", mode: 0o600, body: "token"},
+			{name: "srv/jupyterhub/proxy_auth_token", typ: tar.TypeSymlink, link: "/tmp/t", mode: 0o777},
+		}, []want{
+			{path: cs, node: &Node{Type: facts.TypeFile, Mode: 0o600, Size: 7}, data: "second!"},
+			{path: pt, node: &Node{Type: facts.TypeSymlink, Mode: 0o777, Size: 6, LinkTarget: "/tmp/t"}},
+		}},
+		{"hard link chain", []tm{
+			{name: "root/a", body: "content"},
+			{name: "root/b", typ: tar.TypeLink, link: "root/a"},
+			dir,
+			{name: "srv/jupyterhub/jupyterhub_cookie_secret", typ: tar.TypeLink, link: "./root/b"},
+		}, []want{
+			{path: cs, node: &Node{Type: facts.TypeFile, Mode: 0o600, Size: 7}, data: "content"},
+		}},
+		{"hard link sees its target as it was then", []tm{
+			{name: "root/a", body: "old"},
+			dir,
+			{name: "srv/jupyterhub/jupyterhub_cookie_secret", typ: tar.TypeLink, link: "root/a"},
+			{name: "root/a", body: "new!"},
+		}, []want{
+			{path: cs, node: &Node{Type: facts.TypeFile, Mode: 0o600, Size: 3}, data: "old"},
+		}},
+		{"hard link to a secret", []tm{
+			dir,
+			{name: "srv/jupyterhub/proxy_auth_token", body: "same"},
+			{name: "srv/jupyterhub/jupyterhub_cookie_secret", typ: tar.TypeLink, link: "srv/jupyterhub/proxy_auth_token"},
+		}, []want{
+			{path: cs, node: &Node{Type: facts.TypeFile, Mode: 0o600, Size: 4}, data: "same"},
+		}},
+		{"hard link to nothing", []tm{
+			dir,
+			{name: "srv/jupyterhub/jupyterhub_cookie_secret", typ: tar.TypeLink, link: "nowhere"},
+		}, []want{
+			{path: cs, err: "did not keep"},
+		}},
+		{"hard link to a directory", []tm{
+			dir,
+			{name: "srv/jupyterhub/jupyterhub_cookie_secret", typ: tar.TypeLink, link: "srv/jupyterhub"},
+		}, []want{
+			{path: cs, err: "a directory"},
+		}},
+		{"hard link with dot-dot", []tm{
+			dir,
+			{name: "srv/jupyterhub/jupyterhub_cookie_secret", typ: tar.TypeLink, link: "../../etc/shadow"},
+		}, []want{
+			{path: cs, err: "'..'"},
+		}},
+		{"hard link to content longer than kept", []tm{
+			{name: "var/big", body: strings.Repeat("x", linkCachePrefix+10)},
+			{name: "etc/passwd", typ: tar.TypeLink, link: "var/big"},
+		}, []want{
+			{path: "/etc/passwd", node: &Node{Type: facts.TypeFile, Mode: 0o600, Size: linkCachePrefix + 10}, rerr: "0 of its 4107 bytes were kept"},
+		}},
+		{"device and fifo", []tm{
+			dir,
+			{name: "srv/jupyterhub/jupyterhub_cookie_secret", typ: tar.TypeFifo, mode: 0o600},
+			{name: "srv/jupyterhub/proxy_auth_token", typ: tar.TypeChar, mode: 0o600},
+		}, []want{
+			{path: cs, node: &Node{Type: facts.TypeOther, Mode: 0o600}},
+			{path: pt, node: &Node{Type: facts.TypeOther, Mode: 0o600}},
+		}},
+		{"setuid and sticky bits", []tm{
+			{name: "srv/jupyterhub/", typ: tar.TypeDir, mode: 0o1777},
+			{name: "srv/jupyterhub/jupyterhub_cookie_secret", mode: 0o4755, body: ""},
+		}, []want{
+			{path: d, node: &Node{Type: facts.TypeDir, Mode: 0o1777}},
+			{path: cs, node: &Node{Type: facts.TypeFile, Mode: 0o4755}, data: ""},
+		}},
+		{"paths Collect does not ask about", []tm{dir}, []want{
+			{path: "/etc/shadow", err: "not collected"},
+			{path: "relative", err: "not collected"},
+			{path: d + "/../jupyterhub", err: "not collected"},
+			{path: d + "/absent", err: "not exist"},
+			{path: cs, err: "not exist"},
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			data := buildTar(t, tar.FormatPAX, tc.members...)
+			for how, r := range map[string]io.Reader{"file": bytes.NewReader(data), "stream": streamOnly{bytes.NewReader(data)}} {
+				fsys := openTarFile(t, r, Options{})
+				for _, w := range tc.want {
+					n, err := fsys.Lstat(w.path)
+					switch {
+					case w.err == "not exist":
+						if !isNotExist(err) {
+							t.Errorf("%s: Lstat(%s) = %+v, %v; want not-exist", how, w.path, n, err)
+						}
+					case w.err != "":
+						if err == nil || isNotExist(err) || !strings.Contains(err.Error(), w.err) {
+							t.Errorf("%s: Lstat(%s) = %+v, %v; want an error saying %q", how, w.path, n, err, w.err)
+						}
+					case err != nil || n != *w.node:
+						t.Errorf("%s: Lstat(%s) = %+v, %v; want %+v", how, w.path, n, err, *w.node)
+					case w.rerr != "":
+						if b, err := fsys.ReadPrefix(w.path, 1<<20); err == nil || !strings.Contains(err.Error(), w.rerr) {
+							t.Errorf("%s: ReadPrefix(%s) = %q, %v; want an error saying %q", how, w.path, b, err, w.rerr)
+						}
+					case n.Type == facts.TypeFile:
+						b, err := fsys.ReadPrefix(w.path, 1<<20)
+						if err != nil || string(b) != w.data {
+							t.Errorf("%s: ReadPrefix(%s) = %q, %v; want %q", how, w.path, b, err, w.data)
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestTarHardLinkTargetForgotten: a link on an observed path whose target
+// left the bounded cache is an error, never a silent pass.
+func TestTarHardLinkTargetForgotten(t *testing.T) {
+	members := []tm{
+		{name: "root/cookie", body: hexSecret},
+		{name: "srv/jupyterhub/", typ: tar.TypeDir, mode: 0o755},
+	}
+	filler := strings.Repeat("f", linkCachePrefix)
+	for i := range linkCacheBudget/linkCachePrefix + 10 {
+		members = append(members, tm{name: fmt.Sprintf("usr/share/f%05d", i), body: filler})
+	}
+	members = append(members, tm{name: "srv/jupyterhub/jupyterhub_cookie_secret", typ: tar.TypeLink, link: "root/cookie"})
+	fsys := openTarFile(t, bytes.NewReader(buildTar(t, tar.FormatGNU, members...)), Options{})
+	doc, err := Collect(context.Background(), fsys, facts.Source{}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := doc.Files[facts.CookieSecret]; f.Error == "" || !strings.Contains(f.Error, "did not keep") || len(doc.Errors) == 0 {
+		t.Errorf("cookie secret = %+v, errors %v; want an error saying the target was not kept", f, doc.Errors)
+	}
+}
+
+// TestTarKeepsSmallestChildren: with more entries than Collect lists, the
+// listing is the one Collect would make of the whole directory.
+func TestTarKeepsSmallestChildren(t *testing.T) {
+	members := []tm{{name: "srv/jupyterhub/", typ: tar.TypeDir, mode: 0o755}}
+	for i := 300; i > 0; i-- { // largest first: every early one is evicted
+		members = append(members, tm{name: fmt.Sprintf("srv/jupyterhub/e%03d", i), body: "x"})
+	}
+	members = append(members, tm{name: "srv/jupyterhub/zz/sub/file", body: "x"}, tm{name: "srv/jupyterhub/.hubsecrets-lock", body: ""})
+	fsys := openTarFile(t, bytes.NewReader(buildTar(t, tar.FormatPAX, members...)), Options{})
+	names, err := fsys.ReadDir("/srv/jupyterhub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(names) != maxUnexpected+2 || names[0] != ".hubsecrets-lock" || names[1] != "e001" || names[maxUnexpected+1] != fmt.Sprintf("e%03d", maxUnexpected+1) {
+		t.Errorf("ReadDir = %d names %q...%q", len(names), names[:2], names[len(names)-1])
+	}
+	if _, err := fsys.Lstat("/srv/jupyterhub/e250"); err == nil || isNotExist(err) {
+		t.Errorf("Lstat of an entry not kept = %v, want an error, not absence", err)
+	}
+
+	long := tm{name: "srv/jupyterhub/" + strings.Repeat("n", 300), body: "x"}
+	fsys = openTarFile(t, bytes.NewReader(buildTar(t, tar.FormatPAX, members[0], long)), Options{})
+	if _, err := fsys.ReadDir("/srv/jupyterhub"); err == nil || !strings.Contains(err.Error(), "longer than 255") {
+		t.Errorf("ReadDir with a 300-byte name = %v, want an error", err)
+	}
+}
+
+// TestTarOtherSecretsDir: the plan follows Options.
+func TestTarOtherSecretsDir(t *testing.T) {
+	tr := testtree.Correct(t)
+	tr.Secret("/etc/jupyterhub/jupyterhub_cookie_secret", 0o600)
+	out := filepath.Join(t.TempDir(), "root.tar")
+	runTool(t, "tar", "-C", tr.Root, "-cf", out, ".")
+	opt := Options{Dir: "/etc/jupyterhub", HubUnit: "hub.service"}
+	if got, want := factsJSON(t, openTarFile(t, tarOpeners["file"](t, out), opt), opt), dirFactsJSON(t, tr.Root, opt); got != want {
+		t.Errorf("archive facts differ from the tree's\narchive: %s\ntree:    %s", got, want)
+	}
+	if _, err := OpenTar(bytes.NewReader(nil), Options{Dir: "srv/jupyterhub"}); err == nil || !strings.Contains(err.Error(), "absolute") {
+		t.Errorf("relative Dir: %v", err)
+	}
+}
+
+// zeroReader yields n zero bytes.
+type zeroReader struct{ n int64 }
+
+func (z *zeroReader) Read(p []byte) (int, error) {
+	if z.n == 0 {
+		return 0, io.EOF
+	}
+	p = p[:min(int64(len(p)), z.n)]
+	clear(p)
+	z.n -= int64(len(p))
+	return len(p), nil
+}
+
+// hugeArchive streams a root filesystem archive of about size bytes without
+// holding it: one huge member of zeros, then the secrets directory.
+func hugeArchive(t *testing.T, size int64) io.Reader {
+	var head, tail bytes.Buffer
+	tw := tar.NewWriter(&head)
+	for _, h := range []*tar.Header{
+		{Name: "etc/passwd", Mode: 0o644, Size: int64(len("root:x:0:0::/root:/bin/sh\n"))},
+		{Name: "var/lib/image.raw", Mode: 0o644, Size: size},
+	} {
+		if err := tw.WriteHeader(h); err != nil {
+			t.Fatal(err)
+		}
+		if h.Size < 1<<20 {
+			io.WriteString(tw, "root:x:0:0::/root:/bin/sh\n")
+		}
+	}
+	tw = tar.NewWriter(&tail)
+	tw.WriteHeader(&tar.Header{Name: "srv/jupyterhub/", Typeflag: tar.TypeDir, Mode: 0o755})
+	tw.WriteHeader(&tar.Header{Name: "srv/jupyterhub/jupyterhub_cookie_secret", Mode: 0o600, Size: int64(len(hexSecret))})
+	io.WriteString(tw, hexSecret)
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return streamOnly{io.MultiReader(&head, &zeroReader{size}, &tail)}
+}
+
+// manyEntries streams an archive of n empty files, the secrets last.
+func manyEntries(t *testing.T, n int) io.Reader {
+	pr, pw := io.Pipe()
+	go func() {
+		tw := tar.NewWriter(pw)
+		var err error
+		for i := 0; i < n && err == nil; i++ {
+			err = tw.WriteHeader(&tar.Header{Name: fmt.Sprintf("usr/share/doc/pkg%d/file%d", i/100, i), Mode: 0o644})
+		}
+		if err == nil {
+			err = tw.WriteHeader(&tar.Header{Name: "srv/jupyterhub/jupyterhub_cookie_secret", Mode: 0o600, Size: int64(len(hexSecret))})
+		}
+		if err == nil {
+			_, err = io.WriteString(tw, hexSecret)
+		}
+		if err == nil {
+			err = tw.Close()
+		}
+		pw.CloseWithError(err)
+	}()
+	return pr
+}
+
+// TestTarMemoryIsFlat streams archives far larger than the limit and
+// checks the heap never holds more than a small, fixed amount.
+func TestTarMemoryIsFlat(t *testing.T) {
+	if testing.Short() {
+		t.Skip("streams 2 GiB")
+	}
+	const limit = 64 << 20
+	for name, mk := range map[string]func() io.Reader{
+		"2 GiB member":      func() io.Reader { return hugeArchive(t, 2<<30) },
+		"500k members":      func() io.Reader { return manyEntries(t, 500_000) },
+		"2 GiB member zstd": func() io.Reader { return zstdStream(t, hugeArchive(t, 2<<30)) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			runtime.GC()
+			var base runtime.MemStats
+			runtime.ReadMemStats(&base)
+			var peak atomic.Uint64
+			stop := make(chan struct{})
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				var m runtime.MemStats
+				for {
+					runtime.ReadMemStats(&m)
+					if m.HeapInuse > peak.Load() {
+						peak.Store(m.HeapInuse)
+					}
+					select {
+					case <-stop:
+						return
+					case <-time.After(5 * time.Millisecond):
+					}
+				}
+			}()
+			start := time.Now()
+			fsys, err := OpenTar(mk(), Options{})
+			close(stop)
+			<-done
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := fsys.ReadPrefix("/srv/jupyterhub/jupyterhub_cookie_secret", secretReadLimit+1)
+			if err != nil || string(b) != hexSecret {
+				t.Fatalf("the secret after the big part = %q, %v", b, err)
+			}
+			t.Logf("peak heap in use %.1f MiB (%.1f MiB before), %v", float64(peak.Load())/(1<<20), float64(base.HeapInuse)/(1<<20), time.Since(start).Round(time.Millisecond))
+			if p := peak.Load(); p > limit {
+				t.Errorf("peak heap in use %d MiB, want under %d MiB", p>>20, limit>>20)
+			}
+		})
+	}
+}
+
+// zstdStream compresses r on the fly.
+func zstdStream(t *testing.T, r io.Reader) io.Reader {
+	pr, pw := io.Pipe()
+	go func() {
+		enc, err := zstd.NewWriter(pw, zstd.WithEncoderConcurrency(1), zstd.WithEncoderLevel(zstd.SpeedFastest))
+		if err != nil {
+			pw.CloseWithError(err)
+			return
+		}
+		_, err = io.Copy(enc, r)
+		if cerr := enc.Close(); err == nil {
+			err = cerr
+		}
+		pw.CloseWithError(err)
+	}()
+	return pr
+}
+
+// TestTarNamesIgnoreUname: names resolve from the archive's /etc/passwd,
+// never from the names the archive's builder stored.
+func TestTarNamesIgnoreUname(t *testing.T) {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, h := range []*tar.Header{
+		{Name: "etc/passwd", Mode: 0o644, Size: int64(len("hub:x:1234:0::/:/bin/sh\n")), Uname: "root"},
+		{Name: "srv/jupyterhub/", Typeflag: tar.TypeDir, Mode: 0o755, Uid: 1234, Uname: "root", Gname: "root"},
+	} {
+		if err := tw.WriteHeader(h); err != nil {
+			t.Fatal(err)
+		}
+		if h.Size > 0 {
+			io.WriteString(tw, "hub:x:1234:0::/:/bin/sh\n")
+		}
+	}
+	tw.Close()
+	doc, err := Collect(context.Background(), openTarFile(t, &buf, Options{}), facts.Source{}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if doc.Dir.UID != 1234 || doc.Dir.Owner != "hub" || doc.Dir.Group != "" {
+		t.Errorf("dir uid %d owner %q group %q, want 1234, hub (from the archive's passwd) and no group name", doc.Dir.UID, doc.Dir.Owner, doc.Dir.Group)
+	}
+}
+
+func TestTarErrorsNameTheMember(t *testing.T) {
+	data := buildTar(t, tar.FormatPAX,
+		tm{name: "srv/jupyterhub/", typ: tar.TypeDir, mode: 0o755},
+		tm{name: "etc/passwd", size: 1 << 50}, // a header promising a petabyte
+	)
+	_, err := OpenTar(streamOnly{bytes.NewReader(data)}, Options{})
+	if err == nil || !strings.Contains(err.Error(), `"etc/passwd"`) || !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("OpenTar = %v, want a truncation error naming etc/passwd", err)
+	}
+}
+
+// BenchmarkOpenTar scans an in-memory rootfs-like archive: many small
+// files, the secrets directory last.
+func BenchmarkOpenTar(b *testing.B) {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	body := bytes.Repeat([]byte("x"), 3000)
+	for i := range 20000 {
+		tw.WriteHeader(&tar.Header{Name: fmt.Sprintf("usr/share/doc/pkg%d/file%d", i/100, i), Mode: 0o644, Size: int64(len(body))})
+		tw.Write(body)
+	}
+	tw.WriteHeader(&tar.Header{Name: "srv/jupyterhub/jupyterhub_cookie_secret", Mode: 0o600, Size: int64(len(hexSecret))})
+	io.WriteString(tw, hexSecret)
+	tw.Close()
+	b.SetBytes(int64(buf.Len()))
+	for b.Loop() {
+		if _, err := OpenTar(streamOnly{bytes.NewReader(buf.Bytes())}, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
