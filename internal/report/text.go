@@ -58,6 +58,10 @@ func writeText(w io.Writer, reports []Report, opts Options) error {
 			}
 		}
 		if len(r.Findings) > 0 {
+			if r.Host == "" && r.Root != "" && r.Root != "/" {
+				// A mounted image: the fixes name paths as the image sees them.
+				fmt.Fprintf(bw, "Paths are inside the scanned root %s: prefix them with it to fix from this host.\n", clean(r.Root))
+			}
 			bw.WriteString("\n")
 		}
 		bw.WriteString(summaryLine(r, paint) + "\n")
