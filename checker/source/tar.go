@@ -170,7 +170,7 @@ func (t *tarFS) scan(s *tarStream) error {
 		dataEnd int64 // where its data and padding end; -1 if unknown
 	)
 	fail := func(err error) error {
-		if members == 0 && (errors.Is(err, tar.ErrHeader) || s.cr.off < blockSize && errors.Is(err, io.ErrUnexpectedEOF)) {
+		if members == 0 && (errors.Is(err, tar.ErrHeader) || s.kind == kindTar && s.cr.off < blockSize && errors.Is(err, io.ErrUnexpectedEOF)) {
 			return fmt.Errorf("%s: not a tar archive: %w", s.kind, err)
 		}
 		where := "at the start"
@@ -223,10 +223,14 @@ func (t *tarFS) scan(s *tarStream) error {
 	}
 	if s.rest != nil {
 		n, err := io.Copy(io.Discard, io.LimitReader(s.rest, maxTrailing+1))
-		if err != nil && !(s.kind == kindGzip && errors.Is(err, gzip.ErrHeader)) {
+		switch {
+		case err == nil, s.kind == kindGzip && errors.Is(err, gzip.ErrHeader):
 			// gzip.ErrHeader here is garbage after a complete, verified
 			// member, which gzip -d also ignores.
-			return fmt.Errorf("%s: after the end of the archive: %w", s.kind, err)
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			return fmt.Errorf("%s: truncated after the end-of-archive marker: the compressed stream is cut: %w", s.kind, err)
+		default:
+			return fmt.Errorf("%s: corrupt after the end-of-archive marker: %w", s.kind, err)
 		}
 		if n > maxTrailing {
 			return fmt.Errorf("%s: more than %d MiB after the end-of-archive marker: not one tar archive", s.kind, maxTrailing>>20)

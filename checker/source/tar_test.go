@@ -394,7 +394,8 @@ func TestTarRejectsDamagedArchives(t *testing.T) {
 		{whole[:marker-blockSize/2], "truncated"},
 		{make([]byte, 4*blockSize), "holds no entries"},
 		{[]byte{0xfd, '7', 'z', 'X', 'Z', 0}, "xz-compressed archive: not supported"},
-		{gz.Bytes()[:gz.Len()-4], "gzip-compressed tar archive"},
+		{gz.Bytes()[:gz.Len()-4], "gzip-compressed tar archive: truncated"},
+		{gz.Bytes()[:100], "gzip-compressed tar archive: truncated at the start"},
 	} {
 		_, err := OpenTar(bytes.NewReader(c.in), Options{})
 		if err == nil || !strings.Contains(err.Error(), c.want) {
