@@ -39,8 +39,9 @@ import (
 //   - A hard link takes the header and content of its target as the archive
 //     stood at that point. Targets come from a bounded cache of recent
 //     members (headers, and the content of regular files of at most
-//     linkCachePrefix bytes); a link on an observed path whose target is no
-//     longer known, or whose content was not kept, is an error on that path.
+//     linkCachePrefix bytes); a link carries at most that much content. A
+//     link on an observed path whose target is no longer known, or whose
+//     content was not kept, is an error on that path.
 //   - Symlinks are reported with their target, never followed. Unlike DirFS
 //     (os.Root follows a relative in-root symlink), a path below a symlinked
 //     directory is an error: resolving it would need members the single pass
@@ -49,6 +50,8 @@ import (
 //     mode of its own: an error, never invented data.
 //   - The archive must be whole: a truncated stream, a corrupt header or
 //     compressed stream, or a missing end-of-archive marker is an error.
+//     What follows the marker is ignored, as GNU tar does, but a compressed
+//     stream must still end cleanly (tar -xzf fails on trailing garbage).
 const (
 	// linkCacheBudget bounds the memory of the hard link target cache.
 	linkCacheBudget = 8 << 20
@@ -223,10 +226,10 @@ func (t *tarFS) scan(s *tarStream) error {
 	}
 	if s.rest != nil {
 		n, err := io.Copy(io.Discard, io.LimitReader(s.rest, maxTrailing+1))
+		// Garbage after a gzip stream is an error here, as it is for
+		// tar -xzf (gzip warns, exits 2, and tar fails).
 		switch {
-		case err == nil, s.kind == kindGzip && errors.Is(err, gzip.ErrHeader):
-			// gzip.ErrHeader here is garbage after a complete, verified
-			// member, which gzip -d also ignores.
+		case err == nil:
 		case errors.Is(err, io.ErrUnexpectedEOF):
 			return fmt.Errorf("%s: truncated after the end-of-archive marker: the compressed stream is cut: %w", s.kind, err)
 		default:
@@ -279,7 +282,10 @@ func (t *tarFS) add(tr *tar.Reader, hdr *tar.Header) error {
 	var st tarState
 	if hdr.Typeflag == tar.TypeLink {
 		st = t.resolveLink(hdr)
-		st.data = bytes.Clone(st.data) // the target's, owned elsewhere
+		// The target's content is owned elsewhere. Copy no more than a
+		// small file's: a link costs one header of input, so copying a
+		// 4 MiB passwd for each would let a small archive take hours.
+		st.data = bytes.Clone(st.data[:min(len(st.data), linkCachePrefix)])
 	} else {
 		st = tarState{member: hdr.Name, node: nodeFromHeader(hdr)}
 		if hdr.Uid < 0 || hdr.Gid < 0 {

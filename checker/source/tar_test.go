@@ -383,6 +383,21 @@ func TestTarRejectsDamagedArchives(t *testing.T) {
 	if _, err := OpenTar(bytes.NewReader(whole[:len(whole)-blockSize]), Options{}); err != nil {
 		t.Errorf("archive with one zero block at its end: %v", err)
 	}
+	// After the end-of-archive marker: ignored as GNU tar does, but read
+	// (boundedly) so a decompressor verifies its checksum and its end.
+	for name, c := range map[string]struct {
+		in io.Reader
+		ok bool
+	}{
+		"two archives":          {streamOnly{bytes.NewReader(append(bytes.Clone(whole), whole...))}, true},
+		"gzip, then garbage":    {bytes.NewReader(append(bytes.Clone(gz.Bytes()), "garbage"...)), false},
+		"65 MiB after the end":  {streamOnly{io.MultiReader(bytes.NewReader(whole), &zeroReader{65 << 20})}, false},
+		"gzip, then bad member": {bytes.NewReader(append(bytes.Clone(gz.Bytes()), flip(gz.Bytes(), gz.Len()/2)...)), false},
+	} {
+		if _, err := OpenTar(c.in, Options{}); (err == nil) != c.ok {
+			t.Errorf("%s: OpenTar error %v, want success %v", name, err, c.ok)
+		}
+	}
 	// What the messages say.
 	for _, c := range []struct {
 		in   []byte
@@ -617,6 +632,20 @@ func TestTarHostileArchives(t *testing.T) {
 		}, []want{
 			{path: "/etc/passwd", node: &Node{Type: facts.TypeFile, Mode: 0o600, Size: linkCachePrefix + 10}, rerr: "0 of its 4107 bytes were kept"},
 		}},
+		{"hard link carries a small file's content at most", []tm{
+			{name: "etc/passwd", mode: 0o644, body: strings.Repeat("p", linkCachePrefix+10)},
+			{name: "etc/group", typ: tar.TypeLink, link: "etc/passwd"},
+		}, []want{
+			{path: "/etc/group", node: &Node{Type: facts.TypeFile, Mode: 0o644, Size: linkCachePrefix + 10}, rerr: "4097 of its 4107 bytes were kept"},
+		}},
+		{"hard link to a name now a directory", []tm{
+			{name: "root/a", body: "x"},
+			{name: "root/a/", typ: tar.TypeDir, mode: 0o755},
+			dir,
+			{name: "srv/jupyterhub/jupyterhub_cookie_secret", typ: tar.TypeLink, link: "root/a"},
+		}, []want{
+			{path: cs, err: "did not keep"},
+		}},
 		{"device and fifo", []tm{
 			dir,
 			{name: "srv/jupyterhub/jupyterhub_cookie_secret", typ: tar.TypeFifo, mode: 0o600},
@@ -693,6 +722,20 @@ func TestTarHardLinkTargetForgotten(t *testing.T) {
 	}
 	if f := doc.Files[facts.CookieSecret]; f.Error == "" || !strings.Contains(f.Error, "did not keep") || len(doc.Errors) == 0 {
 		t.Errorf("cookie secret = %+v, errors %v; want an error saying the target was not kept", f, doc.Errors)
+	}
+}
+
+// TestTarManyLinksToABigFile: links cost a header of input each; they must
+// not cost a copy of a large target each (20,000 copies of 4 MiB would not
+// finish).
+func TestTarManyLinksToABigFile(t *testing.T) {
+	members := []tm{{name: "etc/passwd", mode: 0o644, body: strings.Repeat("root:x:0:0::/:/bin/sh\n", accountReadLimit/22)}}
+	for range 20000 {
+		members = append(members, tm{name: "etc/passwd", typ: tar.TypeLink, link: "etc/passwd"})
+	}
+	fsys := openTarFile(t, streamOnly{bytes.NewReader(buildTar(t, tar.FormatGNU, members...))}, Options{})
+	if b, err := fsys.ReadPrefix("/etc/passwd", 64); err != nil || !strings.HasPrefix(string(b), "root:x:0:0") {
+		t.Errorf("ReadPrefix = %q, %v", b, err)
 	}
 }
 
