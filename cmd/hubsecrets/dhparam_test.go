@@ -262,7 +262,7 @@ func TestDHParamProgress(t *testing.T) {
 		} else if r.code != exitInterrupted {
 			t.Fatalf("%+v: %+v", tt, r)
 		}
-		if got := strings.Contains(r.stderr, "candidates tried"); got != tt.want || tt.want != strings.Contains(r.stderr, "\r") {
+		if got := strings.Contains(r.stderr, "\r\x1b[Kgenerating a 2048-bit safe prime on "); got != tt.want || got != strings.Contains(r.stderr, "\r") {
 			t.Errorf("%+v: progress shown %v, stderr %q", tt, got, r.stderr)
 		}
 		if lines := strings.SplitAfter(r.stderr, "\r\x1b[K"); !strings.HasPrefix(lines[len(lines)-1], summary) {
