@@ -687,8 +687,9 @@ func openStream(r io.Reader) (*tarStream, error) {
 			}
 			magic = buf[:n]
 			if kindOf(magic) == kindTar {
-				cr := &countingReader{r: rs}
-				return &tarStream{kind: kindTar, cr: cr, tarIn: &countingSeeker{cr, rs, pos}, close: func() {}}, nil
+				bs := &bufSeeker{f: rs, buf: make([]byte, 64<<10), pos: pos}
+				cr := &countingReader{r: bs}
+				return &tarStream{kind: kindTar, cr: cr, tarIn: &countingSeeker{cr, bs, pos}, close: func() {}}, nil
 			}
 			src = bufio.NewReaderSize(rs, 64<<10)
 		}
@@ -780,4 +781,50 @@ func (c *countingSeeker) Seek(offset int64, whence int) (int64, error) {
 		}
 	}
 	return pos, err
+}
+
+// bufSeeker buffers a file's reads and seeks over what need not be read:
+// archive/tar reads a header 512 bytes at a time and seeks over member data.
+type bufSeeker struct {
+	f    io.ReadSeeker
+	buf  []byte
+	r, w int   // buf[r:w] is buffered
+	pos  int64 // the file offset of buf[r]
+}
+
+func (b *bufSeeker) Read(p []byte) (int, error) {
+	if b.r == b.w {
+		if len(p) >= len(b.buf) {
+			n, err := b.f.Read(p)
+			b.pos += int64(n)
+			return n, err
+		}
+		n, err := b.f.Read(b.buf)
+		b.r, b.w = 0, n
+		if n == 0 {
+			return 0, err
+		}
+	}
+	n := copy(p, b.buf[b.r:b.w])
+	b.r += n
+	b.pos += int64(n)
+	return n, nil
+}
+
+// Seek implements the relative seeks archive/tar makes.
+func (b *bufSeeker) Seek(offset int64, whence int) (int64, error) {
+	if whence != io.SeekCurrent {
+		return 0, errors.New("bufSeeker: only relative seeks")
+	}
+	if offset >= 0 && offset <= int64(b.w-b.r) {
+		b.r += int(offset)
+		b.pos += offset
+		return b.pos, nil
+	}
+	pos, err := b.f.Seek(b.pos+offset, io.SeekStart)
+	if err != nil {
+		return 0, err
+	}
+	b.r, b.w, b.pos = 0, 0, pos
+	return pos, nil
 }
