@@ -328,3 +328,29 @@ func parseIDNames(b []byte) map[int]string {
 	}
 	return names
 }
+
+// CollectDHParam observes one DH parameters file at p, wherever it lives, as
+// Collect observes dhparam.pem: the document holds p as Files[facts.DHParam]
+// and its parent as Dir; nothing else is looked at but the account files.
+func CollectDHParam(ctx context.Context, fsys FS, src facts.Source, p string) (*facts.Document, error) {
+	if !path.IsAbs(p) || path.Clean(p) != p || p == "/" {
+		return nil, fmt.Errorf("DH parameters file %q: want an absolute, clean path", p)
+	}
+	c := &collector{fs: fsys, doc: &facts.Document{
+		Schema: facts.Schema, Source: src,
+		Files: map[string]facts.File{}, FirstBoot: map[string]facts.File{},
+		Unexpected: []facts.Entry{}, Errors: []string{}, HubUnit: layout.DefaultHubUnit,
+	}}
+	c.accounts()
+	c.doc.Dir = c.stat(path.Dir(p))
+	for _, e := range expected {
+		c.doc.Files[e.key] = facts.File{Path: path.Join(path.Dir(p), e.name)}
+	}
+	c.doc.Files[facts.DHParam] = c.stat(p)
+	c.summariseDH(facts.DHParam)
+	for _, key := range []string{facts.FirstBootScript, facts.FirstBootUnit, facts.FirstBootEnabled, facts.FirstBootDropIn, facts.FirstBootStamp} {
+		c.doc.FirstBoot[key] = facts.File{}
+	}
+	c.doc.MachineID = facts.MachineID{Path: layout.MachineIDPath, State: facts.MachineIDMissing}
+	return c.doc, ctx.Err()
+}

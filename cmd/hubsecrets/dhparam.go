@@ -41,6 +41,9 @@ Without --out the PEM goes to standard output. With --out the file is
 written atomically with mode 0600; an existing file is replaced only with
 --force, and a symbolic link never.
 
+--check FILE prints what 'hubsecrets check' says about a DH parameters file,
+wherever it is: exit 0 when the policy finds nothing to deny, 1 otherwise.
+
 Exit status: 0 written, 2 bad usage or failure, 130 interrupted (Ctrl-C or
 SIGTERM; nothing is written).`
 
@@ -56,6 +59,7 @@ func dhparamCmd(ctx context.Context, e *env, args []string) int {
 		group, out string
 		force      bool
 		quiet      bool
+		check      string
 	)
 	fs := newFlagSet(e, "hubsecrets dhparam [--bits 2048|3072|4096 | --group NAME] [-o FILE] [--force] [--quiet]", dhparamAbout)
 	fs.IntVar(&bits, "bits", 0, "generate a new safe prime of `N` bits: 2048, 3072 or 4096")
@@ -64,6 +68,7 @@ func dhparamCmd(ctx context.Context, e *env, args []string) int {
 	fs.StringVar(&out, "o", "", "short for --out")
 	fs.BoolVar(&force, "force", false, "replace the --out file if it exists")
 	fs.BoolVar(&quiet, "quiet", false, "print nothing on standard error but errors")
+	fs.StringVar(&check, "check", "", "write nothing: check `FILE` as 'hubsecrets check' would (parse, safe prime, size, known-weak groups, owner, mode)")
 	if code, stop := parseFlags(e, fs, args); stop {
 		return code
 	}
@@ -72,6 +77,10 @@ func dhparamCmd(ctx context.Context, e *env, args []string) int {
 	switch {
 	case fs.NArg() > 0:
 		return usageError(e, fs, "unexpected argument %q", fs.Arg(0))
+	case set["check"] && (set["bits"] || set["group"] || set["out"] || set["o"] || set["force"]):
+		return usageError(e, fs, "--check reads a file and writes nothing: it takes no --bits, --group, --out or --force")
+	case set["check"]:
+		return checkDHParamFile(ctx, e, check)
 	case set["bits"] && set["group"]:
 		return usageError(e, fs, "--bits and --group exclude each other: --group writes a standard group, --bits generates new parameters")
 	case set["bits"] && bits != 2048 && bits != 3072 && bits != 4096:
