@@ -60,8 +60,9 @@ const (
 	// account and DH files. Larger files are rarely a hard link worth
 	// reading and would cost a copy each.
 	linkCachePrefix = secretReadLimit + 1
-	// cacheOverhead estimates a cache entry's bookkeeping, in bytes.
-	cacheOverhead = 160
+	// cacheOverhead is a cache entry's bookkeeping, in bytes: list element,
+	// entry, map slot.
+	cacheOverhead = 256
 	// Linux limits: a longer name cannot be extracted.
 	maxPathLen = 4096
 	maxNameLen = 255

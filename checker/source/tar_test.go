@@ -795,8 +795,9 @@ func (z *zeroReader) Read(p []byte) (int, error) {
 }
 
 // hugeArchive streams a root filesystem archive of about size bytes without
-// holding it: one huge member of zeros, then the secrets directory.
-func hugeArchive(t *testing.T, size int64) io.Reader {
+// holding it: one huge member of zeros, then the secrets directory. Its
+// zeros are all read when z.n is 0.
+func hugeArchive(t *testing.T, size int64) (r io.Reader, z *zeroReader) {
 	var head, tail bytes.Buffer
 	tw := tar.NewWriter(&head)
 	for _, h := range []*tar.Header{
@@ -817,7 +818,8 @@ func hugeArchive(t *testing.T, size int64) io.Reader {
 	if err := tw.Close(); err != nil {
 		t.Fatal(err)
 	}
-	return streamOnly{io.MultiReader(&head, &zeroReader{size}, &tail)}
+	z = &zeroReader{size}
+	return streamOnly{io.MultiReader(&head, z, &tail)}, z
 }
 
 // manyEntries streams an archive of n empty files, the secrets last.
@@ -850,10 +852,15 @@ func TestTarMemoryIsFlat(t *testing.T) {
 		t.Skip("streams 2 GiB")
 	}
 	const limit = 64 << 20
-	for name, mk := range map[string]func() io.Reader{
-		"2 GiB member":      func() io.Reader { return hugeArchive(t, 2<<30) },
-		"500k members":      func() io.Reader { return manyEntries(t, 500_000) },
-		"2 GiB member zstd": func() io.Reader { return zstdStream(t, hugeArchive(t, 2<<30)) },
+	huge, hugeZeros := hugeArchive(t, 2<<30)
+	hugeZ, hugeZZeros := hugeArchive(t, 2<<30)
+	for name, c := range map[string]struct {
+		r     io.Reader
+		zeros *zeroReader
+	}{
+		"2 GiB member":      {huge, hugeZeros},
+		"500k members":      {manyEntries(t, 500_000), &zeroReader{}},
+		"2 GiB member zstd": {zstdStream(t, hugeZ), hugeZZeros},
 	} {
 		t.Run(name, func(t *testing.T) {
 			runtime.GC()
@@ -878,7 +885,7 @@ func TestTarMemoryIsFlat(t *testing.T) {
 				}
 			}()
 			start := time.Now()
-			fsys, err := OpenTar(mk(), Options{})
+			fsys, err := OpenTar(c.r, Options{})
 			close(stop)
 			<-done
 			if err != nil {
@@ -887,6 +894,9 @@ func TestTarMemoryIsFlat(t *testing.T) {
 			b, err := fsys.ReadPrefix("/srv/jupyterhub/jupyterhub_cookie_secret", secretReadLimit+1)
 			if err != nil || string(b) != hexSecret {
 				t.Fatalf("the secret after the big part = %q, %v", b, err)
+			}
+			if c.zeros.n != 0 {
+				t.Fatalf("%d bytes of the big member left unread", c.zeros.n)
 			}
 			t.Logf("peak heap in use %.1f MiB (%.1f MiB before), %v", float64(peak.Load())/(1<<20), float64(base.HeapInuse)/(1<<20), time.Since(start).Round(time.Millisecond))
 			if p := peak.Load(); p > limit {
@@ -945,9 +955,11 @@ func TestTarErrorsNameTheMember(t *testing.T) {
 		tm{name: "srv/jupyterhub/", typ: tar.TypeDir, mode: 0o755},
 		tm{name: "etc/passwd", size: 1 << 50}, // a header promising a petabyte
 	)
-	_, err := OpenTar(streamOnly{bytes.NewReader(data)}, Options{})
-	if err == nil || !strings.Contains(err.Error(), `"etc/passwd"`) || !errors.Is(err, io.ErrUnexpectedEOF) {
-		t.Errorf("OpenTar = %v, want a truncation error naming etc/passwd", err)
+	for _, r := range []io.Reader{bytes.NewReader(data), streamOnly{bytes.NewReader(data)}} {
+		_, err := OpenTar(r, Options{})
+		if err == nil || !strings.Contains(err.Error(), `"etc/passwd"`) || !errors.Is(err, io.ErrUnexpectedEOF) {
+			t.Errorf("OpenTar(%T) = %v, want a truncation error naming etc/passwd", r, err)
+		}
 	}
 }
 
