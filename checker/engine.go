@@ -331,6 +331,7 @@ func (e *Engine) Evaluate(ctx context.Context, doc *facts.Document) (report.Repo
 		Profile:  e.profile,
 		Root:     doc.Source.Root,
 		Host:     doc.Source.Host,
+		Kind:     doc.Source.Kind,
 		Findings: []report.Finding{},
 		Rules:    e.Rules(),
 	}

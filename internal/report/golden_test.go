@@ -36,6 +36,7 @@ func findingsReport() Report {
 	return Report{
 		Profile: "instance",
 		Root:    "/mnt/img",
+		Kind:    "dir",
 		Findings: []Finding{
 			{ID: "HUB004", Severity: SeverityWarn, Path: "/srv/jupyterhub/jupyterhub_cookie_secretl",
 				Title: "No stray files", Msg: "unexpected file in the secrets directory",

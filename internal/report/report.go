@@ -50,7 +50,10 @@ type Report struct {
 	// Root is the scanned root: a directory, an archive, or a host's "/".
 	Root string `json:"root"`
 	// Host is set when the root was scanned over the network.
-	Host     string    `json:"host,omitempty"`
+	Host string `json:"host,omitempty"`
+	// Kind is the source kind ("dir", "tar", "ssh", "packer"): formats use
+	// it to say how the root's paths relate to the reader's machine.
+	Kind     string    `json:"-"`
 	Findings []Finding `json:"findings"`
 	Summary  Summary   `json:"summary"`
 	// Rules lists every rule that was evaluated, found or not, so CI

@@ -58,7 +58,7 @@ func writeText(w io.Writer, reports []Report, opts Options) error {
 			}
 		}
 		if len(r.Findings) > 0 {
-			if r.Host == "" && r.Root != "" && r.Root != "/" {
+			if r.Kind == "dir" && r.Root != "" && r.Root != "/" {
 				// A mounted image: the fixes name paths as the image sees them.
 				fmt.Fprintf(bw, "Paths are inside the scanned root %s: prefix them with it to fix from this host.\n", clean(r.Root))
 			}

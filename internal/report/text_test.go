@@ -165,3 +165,14 @@ func TestTextQuotesControlCharacters(t *testing.T) {
 		}
 	}
 }
+
+func TestTextRootHintOnlyForDirectories(t *testing.T) {
+	for kind, want := range map[string]bool{"dir": true, "tar": false, "ssh": false, "": false} {
+		r := findingsReport()
+		r.Kind = kind
+		out := writeString(t, "text", []Report{r}, Options{})
+		if got := strings.Contains(out, "Paths are inside the scanned root /mnt/img"); got != want {
+			t.Errorf("kind %q: hint shown %v, want %v", kind, got, want)
+		}
+	}
+}
