@@ -4,7 +4,7 @@ GO    ?= go
 BIN   := bin
 VERSION_PKG := github.com/hubsecrets/packer-plugin-jupyterhub/version
 
-.PHONY: help build demo test lint fmt vet staticcheck bench bench-check bench-dhparam fuzz generate clean
+.PHONY: help build demo test lint fmt vet staticcheck bench bench-check bench-scan bench-dhparam fuzz generate clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -40,11 +40,15 @@ bench: bench-check ## run the Go benchmarks (policy evaluation, collector, DH ge
 bench-check: build ## hubsecrets check end to end vs stat(1) of the same files
 	@scripts/bench-check.sh $(BIN)/hubsecrets
 
+bench-scan: build ## hubsecrets check --tar vs tar -tvf on a 1 GiB archive
+	@scripts/bench-scan.sh $(BIN)/hubsecrets
+
 bench-dhparam: ## hubsecrets dhparam vs openssl dhparam at 2048 bits (N=7 rounds)
 	@scripts/bench-dhparam.sh $(N)
 
 fuzz: ## run each fuzz target briefly (FUZZTIME=30s)
 	$(GO) test -run='^$$' -fuzz=FuzzParsePEM -fuzztime=$${FUZZTIME:-30s} ./internal/dhparam
+	$(GO) test -run='^$$' -fuzz=FuzzOpenTar -fuzztime=$${FUZZTIME:-30s} -fuzzminimizetime=50x ./checker/source
 
 generate: ## regenerate generated code
 	$(GO) generate ./...
