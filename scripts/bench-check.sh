@@ -4,6 +4,7 @@
 # files. Alternating runs, medians and their ratio.
 set -euo pipefail
 HUBSECRETS=${1:?usage: bench-check.sh PATH-TO-hubsecrets [N]}
+HUBSECRETS=$(cd "$(dirname "$HUBSECRETS")" && pwd)/$(basename "$HUBSECRETS")
 N=${2:-${N:-30}}
 export HUBSECRETS
 . "$(dirname "$0")/lib/sample-roots.sh"
