@@ -1,0 +1,407 @@
+package source
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
+	"golang.org/x/crypto/ssh/knownhosts"
+)
+
+// The SSH transport for the remote collector: one connection and one
+// command per host (RemoteCommand), whose output ParseRemote reads. The
+// Packer provisioner runs the same RemoteScript over its communicator.
+
+// SSHTarget is one host to scan.
+type SSHTarget struct {
+	User string
+	Host string // a name or an IP address, without brackets
+	Port int
+}
+
+// ParseSSHTarget reads "[user@]host[:port]"; an IPv6 address with a port
+// is bracketed ("[::1]:2222"), without one it may be bare ("::1").
+func ParseSSHTarget(spec, defaultUser string) (SSHTarget, error) {
+	t := SSHTarget{User: defaultUser, Port: 22}
+	if spec == "" {
+		return t, errors.New("empty host: want [user@]host[:port]")
+	}
+	if strings.IndexFunc(spec, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0 {
+		return t, fmt.Errorf("%q: a host has no spaces or control characters: want [user@]host[:port]", spec)
+	}
+	hostport := spec
+	if i := strings.LastIndexByte(spec, '@'); i >= 0 {
+		t.User, hostport = spec[:i], spec[i+1:]
+		if t.User == "" {
+			return t, fmt.Errorf("%q: empty user before @", spec)
+		}
+	}
+	if t.User == "" {
+		return t, fmt.Errorf("%q: no user: write user@%s", spec, hostport)
+	}
+	port := ""
+	switch {
+	case strings.HasPrefix(hostport, "["):
+		end := strings.IndexByte(hostport, ']')
+		if end < 0 {
+			return t, fmt.Errorf("%q: missing ] after the IPv6 address", spec)
+		}
+		t.Host, port = hostport[1:end], hostport[end+1:]
+		if port != "" {
+			if port[0] != ':' {
+				return t, fmt.Errorf("%q: want [address]:port", spec)
+			}
+			port = port[1:]
+		}
+		if net.ParseIP(t.Host) == nil {
+			return t, fmt.Errorf("%q: %q in brackets is not an IP address", spec, t.Host)
+		}
+	case strings.Count(hostport, ":") > 1: // a bare IPv6 address: no port
+		t.Host = hostport
+		if net.ParseIP(t.Host) == nil {
+			return t, fmt.Errorf("%q: not an IPv6 address; write [address]:port for a port", spec)
+		}
+	default:
+		t.Host, port, _ = strings.Cut(hostport, ":")
+		if strings.Contains(hostport, ":") && port == "" {
+			return t, fmt.Errorf("%q: empty port after the colon", spec)
+		}
+	}
+	if t.Host == "" {
+		return t, fmt.Errorf("%q: empty host", spec)
+	}
+	if strings.ContainsAny(t.Host, "/[]@") || t.Host[0] == '-' {
+		return t, fmt.Errorf("%q: %q is not a host name or address", spec, t.Host)
+	}
+	if port != "" {
+		n, err := strconv.Atoi(port)
+		if err != nil || n < 1 || n > 65535 {
+			return t, fmt.Errorf("%q: port %q: want a number from 1 to 65535", spec, port)
+		}
+		t.Port = n
+	}
+	return t, nil
+}
+
+// Addr is host:port for dialing.
+func (t SSHTarget) Addr() string { return net.JoinHostPort(t.Host, strconv.Itoa(t.Port)) }
+
+// Name is the host as reports show it: the port only when it is not 22.
+func (t SSHTarget) Name() string {
+	if t.Port == 22 {
+		return t.Host
+	}
+	return t.Addr()
+}
+
+// String is user@host[:port].
+func (t SSHTarget) String() string { return t.User + "@" + t.Name() }
+
+// RemoteCommand is the one command an SSH session runs for opt:
+// RemoteScript as root. The login shell runs sh, which runs the script
+// itself when the login's uid is 0 (root, or another uid-0 account) and
+// otherwise through `sudo -n` (never a password prompt): the test and the
+// script travel together, one round trip. The script is sh's $1, so it is
+// quoted once.
+func RemoteCommand(opt Options) string {
+	return `exec sh -c 'if [ "$(id -u)" = 0 ]; then exec sh -c "$1"; fi; exec sudo -n sh -c "$1"' hubsecrets ` +
+		shQuote(RemoteScript(opt))
+}
+
+// KnownHosts verifies host keys against OpenSSH known_hosts files.
+type KnownHosts struct {
+	files    []string
+	appendTo string
+	check    ssh.HostKeyCallback
+}
+
+// LoadKnownHosts reads known_hosts files (hashed names, patterns, markers
+// as OpenSSH writes them). With no files every host is unknown. appendTo
+// is the file the fix for an unknown host names.
+func LoadKnownHosts(appendTo string, files ...string) (*KnownHosts, error) {
+	check, err := knownhosts.New(files...)
+	if err != nil {
+		return nil, err
+	}
+	return &KnownHosts{files: files, appendTo: appendTo, check: check}, nil
+}
+
+// algorithms returns the host key algorithms of the keys known for addr,
+// so the server is asked for a key we can verify: Go's default order
+// prefers ECDSA, and a known_hosts holding only the host's ed25519 key
+// (what OpenSSH records) would otherwise look like a changed key. Nil when
+// nothing is known: the handshake then fails as unknown.
+func (k *KnownHosts) algorithms(addr string) []string {
+	err := k.check(addr, &net.TCPAddr{IP: net.IPv4zero}, probeKey{})
+	var ke *knownhosts.KeyError
+	if !errors.As(err, &ke) {
+		return nil
+	}
+	var algos []string
+	seen := map[string]bool{}
+	for _, w := range ke.Want {
+		for _, a := range algorithmsFor(w.Key.Type()) {
+			if !seen[a] {
+				seen[a] = true
+				algos = append(algos, a)
+			}
+		}
+	}
+	return algos
+}
+
+// algorithmsFor maps a key type to the signature algorithms that prove it:
+// an RSA key signs with SHA-2 (ssh-rsa's SHA-1 is not offered).
+func algorithmsFor(keyType string) []string {
+	if keyType == ssh.KeyAlgoRSA {
+		return []string{ssh.KeyAlgoRSASHA512, ssh.KeyAlgoRSASHA256}
+	}
+	return []string{keyType}
+}
+
+// probeKey matches no known key, so checking it lists the keys known for a
+// host (knownhosts has no lookup of its own).
+type probeKey struct{}
+
+func (probeKey) Type() string                        { return "hubsecrets-probe" }
+func (probeKey) Marshal() []byte                     { return []byte("hubsecrets-probe") }
+func (probeKey) Verify([]byte, *ssh.Signature) error { return errors.New("probe key") }
+
+// hostKeyCallback checks the host key and keeps the verdict in *failed,
+// so the handshake's error can be told apart and explained.
+func (k *KnownHosts) hostKeyCallback(failed *error) ssh.HostKeyCallback {
+	return func(addr string, remote net.Addr, key ssh.PublicKey) error {
+		err := k.check(addr, remote, key)
+		*failed = err
+		return err
+	}
+}
+
+// explain turns a host key failure into what to do about it.
+func (k *KnownHosts) explain(t SSHTarget, err error) error {
+	keyscan := fmt.Sprintf("ssh-keyscan -p %d %s >> %s", t.Port, t.Host, k.appendTo)
+	var ke *knownhosts.KeyError
+	var re *knownhosts.RevokedError
+	switch {
+	case errors.As(err, &re):
+		return fmt.Errorf("the host key of %s is revoked (%s:%d): refusing to connect", t.Name(), re.Revoked.Filename, re.Revoked.Line)
+	case errors.As(err, &ke) && len(ke.Want) == 0:
+		checked := "no known_hosts file"
+		if len(k.files) > 0 {
+			checked = strings.Join(k.files, ", ")
+		}
+		return fmt.Errorf("the host key of %s is not known (checked %s): check its fingerprint out of band, then add it: %s (or pass --known-hosts FILE)", t.Name(), checked, keyscan)
+	case errors.As(err, &ke):
+		w := ke.Want[0]
+		return fmt.Errorf("the host key of %s does NOT match %s:%d: the host was reinstalled, or someone is intercepting the connection. If the change is expected: ssh-keygen -R '%s' -f %s && %s",
+			t.Name(), w.Filename, w.Line, knownhosts.Normalize(t.Addr()), w.Filename, keyscan)
+	}
+	return fmt.Errorf("host key of %s: %w", t.Name(), err)
+}
+
+// SSHConfig says how to reach every host.
+type SSHConfig struct {
+	// Signers are offered in order: keys from files, then the agent's.
+	Signers []ssh.Signer
+	// Agent, when set, adds its keys after Signers.
+	Agent agent.Agent
+	// HostKeys verifies host keys. Nil means no verification at all: only
+	// for an explicit opt-out.
+	HostKeys *KnownHosts
+	// ConnectTimeout bounds the TCP connect and the SSH handshake.
+	ConnectTimeout time.Duration
+}
+
+// auth is one publickey method with every key: the client tries only the
+// first method of each kind, so keys from files and the agent go together.
+func (c SSHConfig) auth() ssh.AuthMethod {
+	return ssh.PublicKeysCallback(func() ([]ssh.Signer, error) {
+		signers := append([]ssh.Signer(nil), c.Signers...)
+		if c.Agent != nil {
+			if more, err := c.Agent.Signers(); err == nil {
+				signers = append(signers, more...)
+			}
+		}
+		return signers, nil
+	})
+}
+
+// LoadIdentity reads an unencrypted private key file (OpenSSH, PEM or
+// PKCS#8). A passphrase-protected key is for ssh-agent: this tool never
+// prompts.
+func LoadIdentity(file string) (ssh.Signer, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(b)
+	s, err := ssh.ParsePrivateKey(b)
+	var pm *ssh.PassphraseMissingError
+	if errors.As(err, &pm) {
+		return nil, fmt.Errorf("%s is passphrase-protected: load it into ssh-agent (ssh-add %s) and set SSH_AUTH_SOCK", file, file)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: not a private key: %w", file, err)
+	}
+	return s, nil
+}
+
+// Bounds on what a host may send back. The collector's output is at most
+// the two account files hex-encoded (2 x 4 MiB x 2) and a few small files;
+// anything larger is not our command's output. It is preallocated for the
+// usual size so that the buffer holding hex-encoded secrets is not copied
+// around as it grows.
+const (
+	maxRemoteOutput  = 5 * accountReadLimit
+	usualRemoteBytes = 64 << 10
+	maxRemoteStderr  = 16 << 10
+)
+
+var errOutputTooLarge = fmt.Errorf("the remote command printed more than %d MiB: not the collector's output", maxRemoteOutput>>20)
+
+// capped is a buffer that refuses to grow past max; overflow says whether
+// anything was refused.
+type capped struct {
+	buf      bytes.Buffer
+	max      int
+	overflow bool
+	fail     bool // refuse with an error (stdout) or drop silently (stderr)
+}
+
+func (c *capped) Write(p []byte) (int, error) {
+	if c.buf.Len()+len(p) > c.max {
+		c.overflow = true
+		if c.fail {
+			return 0, errOutputTooLarge
+		}
+		return len(p), nil
+	}
+	return c.buf.Write(p)
+}
+
+// OpenSSH connects to t, runs RemoteCommand(opt) once and returns what it
+// observed as an FS for Collect. ctx bounds the whole exchange. Errors say
+// what went wrong and what to change; none carries the command's output,
+// which holds the secrets (hex-encoded) and stays in this process.
+func OpenSSH(ctx context.Context, t SSHTarget, cfg SSHConfig, opt Options) (FS, error) {
+	out := &capped{max: maxRemoteOutput, fail: true}
+	out.buf.Grow(usualRemoteBytes)
+	defer func() { clear(out.buf.Bytes()) }()
+	if err := runSSH(ctx, t, cfg, RemoteCommand(opt), out); err != nil {
+		return nil, err
+	}
+	return ParseRemote(out.buf.Bytes())
+}
+
+// runSSH runs cmd on t with its standard output going to out.
+func runSSH(ctx context.Context, t SSHTarget, cfg SSHConfig, cmd string, out *capped) error {
+	d := net.Dialer{Timeout: cfg.ConnectTimeout}
+	conn, err := d.DialContext(ctx, "tcp", t.Addr())
+	if err != nil {
+		if ctx.Err() != nil {
+			return context.Cause(ctx)
+		}
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			return fmt.Errorf("cannot connect to %s: no answer within %s (--timeout)", t.Addr(), cfg.ConnectTimeout)
+		}
+		return fmt.Errorf("cannot connect: %w", err)
+	}
+	// Closing the connection is what interrupts every blocked read below.
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	defer conn.Close()
+
+	// The handshake (key exchange, host key, authentication) gets the same
+	// bound as the connect: a server that accepts and then stalls must not
+	// hold a worker.
+	conn.SetDeadline(time.Now().Add(cfg.ConnectTimeout))
+	var hostKeyErr error
+	cc := &ssh.ClientConfig{User: t.User, Auth: []ssh.AuthMethod{cfg.auth()}}
+	if cfg.HostKeys != nil {
+		cc.HostKeyCallback = cfg.HostKeys.hostKeyCallback(&hostKeyErr)
+		cc.HostKeyAlgorithms = cfg.HostKeys.algorithms(t.Addr())
+	} else {
+		cc.HostKeyCallback = ssh.InsecureIgnoreHostKey() // the user's explicit opt-out
+	}
+	c, chans, reqs, err := ssh.NewClientConn(conn, t.Addr(), cc)
+	if err != nil {
+		switch {
+		case ctx.Err() != nil:
+			return context.Cause(ctx)
+		case hostKeyErr != nil:
+			return cfg.HostKeys.explain(t, hostKeyErr)
+		case strings.Contains(err.Error(), "unable to authenticate"):
+			return fmt.Errorf("%s refused our keys for user %q: add a public key to ~%s/.ssh/authorized_keys there, or offer the right one (--identity FILE, or ssh-agent)", t.Name(), t.User, t.User)
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			return fmt.Errorf("the SSH handshake with %s did not finish within %s (--timeout)", t.Addr(), cfg.ConnectTimeout)
+		}
+		return fmt.Errorf("SSH handshake with %s: %w", t.Addr(), err)
+	}
+	client := ssh.NewClient(c, chans, reqs)
+	defer client.Close()
+	conn.SetDeadline(time.Time{}) // from here ctx bounds the exchange
+
+	sess, err := client.NewSession()
+	if err != nil {
+		if ctx.Err() != nil {
+			return context.Cause(ctx)
+		}
+		return fmt.Errorf("open an SSH session: %w", err)
+	}
+	defer sess.Close()
+	stderr := &capped{max: maxRemoteStderr}
+	sess.Stdout, sess.Stderr = out, stderr
+	err = sess.Run(cmd)
+	switch {
+	case ctx.Err() != nil:
+		return context.Cause(ctx)
+	case out.overflow:
+		return errOutputTooLarge
+	case err == nil:
+		return nil
+	}
+	var exit *ssh.ExitError
+	if errors.As(err, &exit) {
+		return remoteFailure(t.User, exit.ExitStatus(), stderr.buf.String())
+	}
+	return fmt.Errorf("the remote command did not finish: %w", err)
+}
+
+// remoteFailure explains a non-zero exit of RemoteCommand from its
+// standard error: sudo's refusals first, which have a known fix. The
+// script itself prints nothing on stderr but the shell's own complaints,
+// never a file's content.
+func remoteFailure(user string, status int, stderr string) error {
+	has := func(subs ...string) bool {
+		for _, s := range subs {
+			if strings.Contains(stderr, s) {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case has("a password is required", "a terminal is required", "no tty present"):
+		return fmt.Errorf("user %s needs passwordless sudo (or connect as root): sudo asked for a password. Allow it on the host with %q in a file under /etc/sudoers.d/", user, user+" ALL=(ALL) NOPASSWD: ALL")
+	case has("you must have a tty"):
+		return fmt.Errorf("user %s: sudo requires a terminal there (Defaults requiretty): add %q under /etc/sudoers.d/, or connect as root", user, "Defaults:"+user+" !requiretty")
+	case has("sudo: not found", "sudo: command not found"):
+		return fmt.Errorf("user %s is not root and the host has no sudo: connect as root, or install sudo and give %s passwordless sudo", user, user)
+	case has("is not in the sudoers file", "is not allowed to execute", "may not run sudo"):
+		return fmt.Errorf("user %s may not run sh as root through sudo: allow it (NOPASSWD) under /etc/sudoers.d/, or connect as root", user)
+	}
+	first, _, _ := strings.Cut(strings.TrimSpace(stderr), "\n")
+	if first == "" {
+		return fmt.Errorf("the remote command exited %d without a message", status)
+	}
+	return fmt.Errorf("the remote command exited %d: %q", status, truncate(first, 200))
+}
