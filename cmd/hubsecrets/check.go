@@ -1,12 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"path"
+	"strings"
 	"syscall"
 
 	"github.com/hubsecrets/packer-plugin-jupyterhub/checker"
@@ -24,35 +29,132 @@ func init() {
 
 // scanFlags are the flags shared by check and facts: what to look at.
 type scanFlags struct {
-	root, dir, hubUnit string
+	root, tar, dir, hubUnit string
+	ssh                     sshFlags
 }
 
-func (s *scanFlags) register(fs interface {
-	StringVar(p *string, name, value, usage string)
-}) {
+func (s *scanFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&s.root, "root", "/", "the root filesystem to scan: / for this host, or a mounted image `DIR`")
+	fs.StringVar(&s.tar, "tar", "", "scan the root filesystem archive `FILE` instead (tar, gzip or zstd, told by content; - for stdin)")
+	s.ssh.register(fs)
 	fs.StringVar(&s.dir, "dir", layout.DefaultDir, "the secrets directory, as a `PATH` inside the root")
 	fs.StringVar(&s.hubUnit, "hub-unit", layout.DefaultHubUnit, "the hub's systemd `UNIT` the first-boot unit must run before")
 }
 
-// collect gathers the facts document; the error is one a user can act on.
-func (s *scanFlags) collect(ctx context.Context) (*facts.Document, error) {
+func (s *scanFlags) options() source.Options {
+	return source.Options{Dir: s.dir, HubUnit: s.hubUnit}
+}
+
+func (s *scanFlags) remote() bool { return len(s.ssh.hosts) > 0 || s.ssh.hostsFile != "" }
+
+// validate refuses flags that contradict each other, after parsing.
+func (s *scanFlags) validate(fs *flag.FlagSet) error {
+	set := map[string]bool{} // the flags given on the command line
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var kinds []string
+	for _, k := range []string{"root", "tar"} {
+		if set[k] {
+			kinds = append(kinds, "--"+k)
+		}
+	}
+	if s.remote() {
+		kinds = append(kinds, "--ssh/--hosts")
+	}
+	if len(kinds) > 1 {
+		return fmt.Errorf("%s: scan one kind of source at a time", strings.Join(kinds, " and "))
+	}
+	if set["tar"] && s.tar == "" {
+		return errors.New("--tar: want an archive FILE, or - for stdin")
+	}
+	if !s.remote() {
+		for _, name := range sshOnly {
+			if set[name] {
+				return fmt.Errorf("--%s is for SSH scans: add --ssh HOST or --hosts FILE", name)
+			}
+		}
+		return nil
+	}
+	switch {
+	case s.ssh.insecure && len(s.ssh.knownHosts) > 0:
+		return errors.New("--known-hosts and --insecure-ignore-host-key: verify host keys or do not, not both")
+	case s.ssh.timeout <= 0 || s.ssh.hostTimeout <= 0:
+		return errors.New("--timeout and --host-timeout must be positive durations, such as 10s or 2m")
+	}
+	return nil
+}
+
+// sources returns the roots to scan and a function that releases what
+// they hold. An error here (a bad host list, no SSH key) is one the user
+// can act on before anything is scanned.
+func (s *scanFlags) sources(e *env, cmd string) ([]scanSource, func(), error) {
+	opt := s.options()
+	switch {
+	case s.tar != "":
+		return []scanSource{{collect: func(ctx context.Context) (*facts.Document, error) {
+			return s.collectTar(ctx, e, opt)
+		}}}, func() {}, nil
+	case !s.remote():
+		return []scanSource{{collect: func(ctx context.Context) (*facts.Document, error) {
+			return s.collectDir(ctx, opt)
+		}}}, func() {}, nil
+	}
+	targets, err := s.ssh.targets(e)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := s.ssh.setup(e, func(format string, a ...any) {
+		fmt.Fprintf(e.stderr, "%s: %s\n", cmd, fmt.Sprintf(format, a...))
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	srcs := make([]scanSource, len(targets))
+	for i, t := range targets {
+		srcs[i] = st.source(t, opt)
+	}
+	return srcs, st.Close, nil
+}
+
+func (s *scanFlags) collectDir(ctx context.Context, opt source.Options) (*facts.Document, error) {
 	fsys, err := source.OpenDir(s.root)
 	if err != nil {
 		return nil, fmt.Errorf("--root: %w", err)
 	}
 	defer fsys.Close()
-	doc, err := source.Collect(ctx, fsys, facts.Source{Kind: "dir", Root: s.root}, source.Options{Dir: s.dir, HubUnit: s.hubUnit})
+	doc, err := source.Collect(ctx, fsys, facts.Source{Kind: "dir", Root: s.root}, opt)
 	if err != nil {
 		return nil, fmt.Errorf("--dir: %w", err)
 	}
 	return doc, nil
 }
 
-const checkAbout = `Checks the JupyterHub secrets directory under a root (this host, or a mounted
-image) against the Rego policy: modes, owners, types, the secrets' encoding and
-length, the DH parameters, and in the image profile that no per-instance secret
-was baked in and that the first-boot hook is installed.
+// collectTar reads the archive once, from a file or stdin.
+func (s *scanFlags) collectTar(ctx context.Context, e *env, opt source.Options) (*facts.Document, error) {
+	r, name := e.stdin, "(stdin)"
+	if s.tar != "-" {
+		f, err := os.Open(s.tar)
+		if err != nil {
+			return nil, fmt.Errorf("--tar: %w", err)
+		}
+		defer f.Close()
+		r, name = f, s.tar
+	}
+	fsys, err := source.OpenTar(r, opt)
+	if err != nil {
+		return nil, fmt.Errorf("--tar %s: %w", name, err)
+	}
+	doc, err := source.Collect(ctx, fsys, facts.Source{Kind: "tar", Root: name}, opt)
+	if err != nil {
+		return nil, fmt.Errorf("--dir: %w", err)
+	}
+	return doc, nil
+}
+
+const checkAbout = `Checks the JupyterHub secrets directory under a root (this host, a mounted
+image, a root filesystem archive, or remote hosts over SSH) against the Rego
+policy: modes, owners, types, the secrets' encoding and length, the DH
+parameters, and in the image profile that no per-instance secret was baked in
+and that the first-boot hook is installed.
 
 No secret value is ever printed, in any format.
 
@@ -61,8 +163,17 @@ Profiles:
   image      a machine image: directory and DH params right, first-boot hook
              installed, no per-instance secret present
 
+Sources (one kind at a time): --root DIR (default /), --tar FILE, or hosts
+with --ssh and --hosts. A host is reached with golang.org/x/crypto/ssh (keys
+from --identity and ssh-agent, host keys checked against known_hosts) and
+scanned with one command, as root or through 'sudo -n'. Several hosts are
+scanned --parallel at a time, each on its own: --format json then prints one
+JSON object a line, the other formats group findings by host. A host that
+cannot be scanned is named on stderr with the reason; the others still are.
+
 Exit status: 0 no deny findings, 1 deny findings (or warnings with --strict),
-2 the check could not be done (bad flag, unreadable root or file, bad policy).`
+2 the check could not be done (bad flag, unreadable root or file, bad policy,
+a host that could not be scanned), whatever the other hosts found.`
 
 func runCheck(e *env, args []string) int {
 	var (
@@ -70,9 +181,11 @@ func runCheck(e *env, args []string) int {
 		profile, format, out string
 		policies, data       stringList
 		strict               bool
+		parallel             int
 	)
 	fs := newFlagSet(e, "hubsecrets check [options]", checkAbout)
 	scan.register(fs)
+	fs.IntVar(&parallel, "parallel", 8, "scan at most `N` hosts at a time")
 	fs.StringVar(&profile, "profile", "instance", "what the root is: `instance` or image")
 	fs.StringVar(&format, "format", "text", "report `FORMAT`: "+report.FormatNames())
 	fs.StringVar(&out, "output", "", "write the report to `FILE` instead of standard output")
@@ -88,36 +201,82 @@ func runCheck(e *env, args []string) int {
 	if _, ok := report.Formats[format]; !ok {
 		return usageError(e, fs, "--format %q: want one of %s", format, report.FormatNames())
 	}
+	if err := scan.validate(fs); err != nil {
+		return usageError(e, fs, "%v", err)
+	}
+	if parallel < 1 {
+		return usageError(e, fs, "--parallel %d: want 1 or more", parallel)
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	srcs, release, err := scan.sources(e, "hubsecrets check")
+	if err != nil {
+		fmt.Fprintf(e.stderr, "hubsecrets check: %v\n", err)
+		return exitFailure
+	}
+	defer release()
 	eng, err := checker.NewEngine(ctx, checker.Options{Profile: profile, PolicyDirs: policies, DataFiles: data})
 	if err != nil {
 		fmt.Fprintf(e.stderr, "hubsecrets check: %v\n", err)
 		return exitFailure
 	}
-	doc, err := scan.collect(ctx)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "hubsecrets check: %v\n", err)
-		return exitFailure
+	results := scanAll(ctx, srcs, parallel, eng)
+
+	var reports []report.Report
+	for _, r := range results {
+		if r.err == nil {
+			reports = append(reports, r.rep)
+		}
 	}
-	rep, err := eng.Evaluate(ctx, doc)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "hubsecrets check: evaluate policy: %v\n", err)
-		return exitFailure
+	code := exitOK
+	if len(reports) > 0 {
+		if err := writeReports(e, out, format, reports, strict, len(srcs) > 1); err != nil {
+			fmt.Fprintf(e.stderr, "hubsecrets check: %v\n", err)
+			code = exitFailure
+		}
 	}
-	if err := writeReport(e, out, format, rep, strict); err != nil {
-		fmt.Fprintf(e.stderr, "hubsecrets check: %v\n", err)
-		return exitFailure
+	// Why a source could not be checked, after the report, where it is seen.
+	for i, r := range results {
+		prefix := "hubsecrets check: "
+		if srcs[i].label != "" {
+			prefix += srcs[i].label + ": "
+		}
+		if r.err != nil {
+			fmt.Fprintf(e.stderr, "%s%v\n", prefix, r.err)
+			code = exitFailure
+			continue
+		}
+		code = max(code, verdict(e, prefix, r.doc, r.rep, strict))
 	}
-	return exitCode(e, doc, rep, strict)
+	if n := countFailed(results); n > 0 && len(srcs) > 1 {
+		fmt.Fprintf(e.stderr, "hubsecrets check: %d of %d hosts could not be scanned\n", n, len(srcs))
+	}
+	return code
+}
+
+func countFailed(results []scanResult) int {
+	n := 0
+	for _, r := range results {
+		if r.err != nil {
+			n++
+		}
+	}
+	return n
 }
 
 // exitCode applies the CI contract: never 0 when something was not checked.
 func exitCode(e *env, doc *facts.Document, rep report.Report, strict bool) int {
+	return verdict(e, "hubsecrets check: ", doc, rep, strict)
+}
+
+// verdict is one source's exit code (exitFailure > exitDenied > exitOK, so
+// the worst of several is their max); what could not be checked goes to
+// stderr after prefix.
+func verdict(e *env, prefix string, doc *facts.Document, rep report.Report, strict bool) int {
 	if len(doc.Errors) > 0 {
 		for _, msg := range doc.Errors {
-			fmt.Fprintf(e.stderr, "hubsecrets check: could not check %s\n", msg)
+			fmt.Fprintf(e.stderr, "%scould not check %s\n", prefix, msg)
 		}
 		return exitFailure
 	}
@@ -128,6 +287,12 @@ func exitCode(e *env, doc *facts.Document, rep report.Report, strict bool) int {
 }
 
 func writeReport(e *env, out, format string, rep report.Report, strict bool) error {
+	return writeReports(e, out, format, []report.Report{rep}, strict, false)
+}
+
+// writeReports writes the reports; several is whether several sources
+// were asked for, so json stays JSON Lines even when one of them answered.
+func writeReports(e *env, out, format string, reports []report.Report, strict, several bool) error {
 	opts := report.Options{Strict: strict, Version: version.PluginVersion.FormattedVersion()}
 	var w io.Writer = e.stdout
 	if out != "" {
@@ -140,7 +305,7 @@ func writeReport(e *env, out, format string, rep report.Report, strict bool) err
 	} else {
 		opts.Color = format == "text" && e.isTerminal(e.stdout) && e.getenv("NO_COLOR") == ""
 	}
-	if err := report.Write(format, w, []report.Report{rep}, opts); err != nil {
+	if err := writeFormat(w, format, reports, opts, several); err != nil {
 		return fmt.Errorf("write %s report: %w", format, err)
 	}
 	if f, ok := w.(*os.File); ok && out != "" {
@@ -149,6 +314,24 @@ func writeReport(e *env, out, format string, rep report.Report, strict bool) err
 		}
 	}
 	return nil
+}
+
+func writeFormat(w io.Writer, format string, reports []report.Report, opts report.Options, several bool) error {
+	if format != "json" || !several || len(reports) != 1 {
+		return report.Write(format, w, reports, opts)
+	}
+	// report's json indents a lone report; a fleet's consumer reads lines.
+	var b bytes.Buffer
+	if err := report.Write(format, &b, reports, opts); err != nil {
+		return err
+	}
+	var line bytes.Buffer
+	if err := json.Compact(&line, b.Bytes()); err != nil {
+		return err
+	}
+	line.WriteByte('\n')
+	_, err := w.Write(line.Bytes())
+	return err
 }
 
 func runFacts(e *env, args []string) int {
@@ -163,8 +346,25 @@ and test site policies for 'hubsecrets check --policy'.`)
 	if fs.NArg() > 0 {
 		return usageError(e, fs, "unexpected argument %q", fs.Arg(0))
 	}
-	doc, err := scan.collect(context.Background())
+	if err := scan.validate(fs); err != nil {
+		return usageError(e, fs, "%v", err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	srcs, release, err := scan.sources(e, "hubsecrets facts")
 	if err != nil {
+		fmt.Fprintf(e.stderr, "hubsecrets facts: %v\n", err)
+		return exitFailure
+	}
+	defer release()
+	if len(srcs) != 1 {
+		return usageError(e, fs, "%d hosts: facts prints one host's document; give one --ssh", len(srcs))
+	}
+	doc, err := srcs[0].collect(ctx)
+	if err != nil {
+		if srcs[0].label != "" {
+			err = fmt.Errorf("%s: %w", srcs[0].label, err)
+		}
 		fmt.Fprintf(e.stderr, "hubsecrets facts: %v\n", err)
 		return exitFailure
 	}
