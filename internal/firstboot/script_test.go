@@ -125,7 +125,9 @@ type fixture struct {
 	seen map[string]bool // every secret value seen, to look for in outputs
 }
 
-func newFixture(t *testing.T, sh shell) *fixture {
+// newFixture renders the script for a new tree; the secrets' owner is the
+// current user, unless owned names another one (user, group, uid, gid).
+func newFixture(t *testing.T, sh shell, owned ...func(*fixture)) *fixture {
 	t.Helper()
 	base := t.TempDir()
 	f := &fixture{t: t, sh: sh, dir: filepath.Join(base, "srv", "jupyterhub"), seen: map[string]bool{}}
@@ -134,6 +136,9 @@ func newFixture(t *testing.T, sh shell) *fixture {
 	}
 	mustMkdir(t, filepath.Join(base, "id"))
 	f.owner, f.group, f.uid, f.gid = currentOwner(t)
+	for _, o := range owned {
+		o(f)
+	}
 	script, err := Script(Config{Dir: f.dir, Owner: f.owner, Group: f.group, IdentitySources: f.ids})
 	if err != nil {
 		t.Fatal(err)
@@ -687,6 +692,65 @@ func TestScriptRefuses(t *testing.T) {
 	})
 }
 
+// TestScriptOtherOwner gives the secrets to a user other than the one
+// running the script, as for a hub that runs as its own user.
+func TestScriptOtherOwner(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("giving files away needs root")
+	}
+	u, err := user.Lookup("nobody")
+	if err != nil {
+		t.Skipf("no user nobody: %v", err)
+	}
+	g, err := user.LookupGroupId(u.Gid)
+	if err != nil {
+		t.Skipf("no group for nobody: %v", err)
+	}
+	forShells(t, func(t *testing.T, sh shell) {
+		f := newFixture(t, sh, func(f *fixture) {
+			f.owner, f.group = u.Username, g.Name
+			f.uid, _ = strconv.Atoi(u.Uid)
+			f.gid, _ = strconv.Atoi(u.Gid)
+		})
+		f.setID(idVar, "i-1\n")
+		f.mustSucceed(f.run())
+		cookie, _ := f.assertValid("i-1") // owned by nobody, 0600
+		if r := f.run(); r.stdout != nothingToDo {
+			t.Errorf("second run:\n%s", r)
+		}
+		must(t, os.Chown(f.path(layout.CookieSecretFile), 0, 0))
+		f.mustSucceed(f.run())
+		if c, _ := f.assertValid("i-1"); bytes.Equal(c, cookie) {
+			t.Error("a cookie secret owned by root was kept")
+		}
+	})
+}
+
+// TestScriptTraced: run under sh -x, the script turns the trace off before it
+// could show a secret.
+func TestScriptTraced(t *testing.T) {
+	forShells(t, func(t *testing.T, sh shell) {
+		f := newFixture(t, sh)
+		f.setID(idVar, "i-1\n")
+		for _, args := range [][]string{nil, {"--force"}} {
+			stdout, stderr, err := runShell(context.Background(), append(sh.argv[:len(sh.argv):len(sh.argv)], "-x"), sh.env, f.script, args...)
+			if err != nil {
+				t.Fatalf("%v\n%s%s", err, stdout, stderr)
+			}
+			f.assertValid("i-1")
+			for _, name := range []string{layout.CookieSecretFile, layout.ProxyTokenFile} {
+				b, _ := os.ReadFile(f.path(name))
+				if v := strings.TrimSpace(string(b)); strings.Contains(string(stdout)+string(stderr), v) {
+					t.Fatalf("sh -x showed %s", name)
+				}
+			}
+			if hexRun.Match(stderr) {
+				t.Fatalf("sh -x showed a long hex string:\n%s", stderr)
+			}
+		}
+	})
+}
+
 func TestScriptUsage(t *testing.T) {
 	forShells(t, func(t *testing.T, sh shell) {
 		f := newFixture(t, sh)
@@ -799,11 +863,14 @@ func TestScriptKilled(t *testing.T) {
 	const workers = 4
 	n := trials(100, 20) / workers // per worker, per shell
 	forShells(t, func(t *testing.T, sh shell) {
-		runAll(t, workers, strconv.Itoa, func(t *testing.T, _ int) { killTrials(t, sh, n) })
+		runAll(t, workers, strconv.Itoa, func(t *testing.T, w int) { killTrials(t, sh, n, w, workers) })
 	})
 }
 
-func killTrials(t *testing.T, sh shell, n int) {
+// killTrials runs n trials in a fixture of its own. The kill delays are
+// stratified: trial i of worker w of ws falls in its own slice of the run, at
+// a random point of it, so the trials together cover the whole run evenly.
+func killTrials(t *testing.T, sh shell, n, w, ws int) {
 	seed := uint64(time.Now().UnixNano())
 	rng := rand.New(rand.NewPCG(seed, 0))
 	f := newFixture(t, sh)
@@ -827,7 +894,8 @@ func killTrials(t *testing.T, sh shell, n int) {
 			must(t, os.WriteFile(f.path(layout.ProxyTokenFile), []byte("bad\n"), 0o600))
 		}
 		before := snapshot(f)
-		r, k := f.runKilled(time.Duration(rng.Int64N(int64(full)*6/5)), args...)
+		slot := float64(i*ws+w) + rng.Float64()
+		r, k := f.runKilled(time.Duration(slot/float64(n*ws)*1.2*float64(full)), args...)
 		for name, old := range before {
 			now, err := os.ReadFile(f.path(name))
 			fi, _ := os.Lstat(f.path(name))
