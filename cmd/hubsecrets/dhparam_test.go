@@ -166,7 +166,7 @@ func TestDHParamUsageErrors(t *testing.T) {
 		{[]string{"--group", ""}, `--group "": want one of`},
 		{[]string{"-o", "a", "--out", "b"}, "give the output file once"},
 		{[]string{"dhparam.pem"}, `unexpected argument "dhparam.pem"`},
-		{[]string{"--check"}, "flag provided but not defined: -check"},
+		{[]string{"--check"}, "flag needs an argument: -check"},
 	}
 	for _, tt := range tests {
 		r := dhRun(t, context.Background(), false, "", tt.args...)
