@@ -3,8 +3,10 @@ SHELL := /bin/bash
 GO    ?= go
 BIN   := bin
 VERSION_PKG := github.com/hubsecrets/packer-plugin-jupyterhub/version
+PACKER_SDC := .cache/bin/packer-sdc
+PLUGIN     := packer-plugin-jupyterhub
 
-.PHONY: help build demo test lint fmt vet staticcheck bench bench-check bench-scan bench-dhparam fuzz generate clean
+.PHONY: help build plugin install e2e-provisioner demo test lint fmt vet staticcheck bench bench-check bench-scan bench-dhparam fuzz generate clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -50,8 +52,22 @@ fuzz: ## run each fuzz target briefly (FUZZTIME=30s)
 	$(GO) test -run='^$$' -fuzz=FuzzParsePEM -fuzztime=$${FUZZTIME:-30s} ./internal/dhparam
 	$(GO) test -run='^$$' -fuzz=FuzzOpenTar -fuzztime=$${FUZZTIME:-30s} -fuzzminimizetime=50x ./checker/source
 
-generate: ## regenerate generated code
-	$(GO) generate ./...
+$(PACKER_SDC): go.mod
+	scripts/testenv/packer-sdc.sh >/dev/null
+
+generate: $(PACKER_SDC) ## regenerate the HCL2 spec and the Packer docs (.web-docs)
+	PATH=$(CURDIR)/.cache/bin:$$PATH $(GO) generate ./...
+	.web-docs/scripts/render.sh $(PACKER_SDC)
+
+plugin: $(PACKER_SDC) ## build bin/packer-plugin-jupyterhub and packer-sdc plugin-check it
+	$(GO) build -o $(BIN)/$(PLUGIN) ./cmd/packer-plugin-jupyterhub
+	cd $(BIN) && ../$(PACKER_SDC) plugin-check $(PLUGIN)
+
+install: plugin ## install the plugin into the local Packer (packer plugins install --path)
+	p=$$(command -v packer || scripts/testenv/packer.sh) && CHECKPOINT_DISABLE=1 $$p plugins install --path $(BIN)/$(PLUGIN) github.com/hubsecrets/jupyterhub
+
+e2e-provisioner: ## real packer builds against a chrooted sshd on 127.0.0.1 (root, debootstrap; builds Packer v1.15.0 once)
+	PACKER_ACC=1 $(GO) test -count=1 -run TestAcc -v -timeout 30m ./provisioner
 
 clean:
 	rm -rf $(BIN) dist
