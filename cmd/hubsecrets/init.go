@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
-	"strings"
 	"syscall"
 
 	"github.com/hubsecrets/packer-plugin-jupyterhub/checker"
@@ -89,7 +88,7 @@ func runInit(e *env, args []string) int {
 	if err := f.cfg.Validate(); err != nil {
 		var ce *firstboot.ConfigError
 		if errors.As(err, &ce) {
-			return usageError(e, fs, "--%s %q: %s", flagForField(ce.Field), ce.Value, ce.Problem)
+			return usageError(e, fs, "--%s %q: %s", payloadFlagNames[ce.Field], ce.Value, ce.Problem)
 		}
 		return usageError(e, fs, "%v", err)
 	}
@@ -115,17 +114,6 @@ func runInit(e *env, args []string) int {
 		in.say("nothing to change: everything was already in place")
 	}
 	return in.check(ctx)
-}
-
-// flagForField names the flag for a firstboot.Config field.
-func flagForField(field string) string {
-	switch field {
-	case "Dir":
-		return "dir"
-	case "HubUnit":
-		return "hub-unit"
-	}
-	return strings.ToLower(field)
 }
 
 type initRun struct {
