@@ -313,6 +313,11 @@ func (e *Engine) Rules() []report.Rule {
 // Evaluate judges one facts document and returns the report: findings
 // sorted, every known rule listed, the profile, root and host set.
 func (e *Engine) Evaluate(ctx context.Context, doc *facts.Document) (report.Report, error) {
+	// OPA polls for cancellation only now and then; a short evaluation would
+	// finish on a context that was already done.
+	if err := ctx.Err(); err != nil {
+		return report.Report{}, fmt.Errorf("evaluate policy: %w", err)
+	}
 	if err := validate(doc); err != nil {
 		return report.Report{}, err
 	}
