@@ -17,9 +17,6 @@ import (
 	"strconv"
 	"syscall"
 
-	"github.com/hubsecrets/packer-plugin-jupyterhub/checker"
-	"github.com/hubsecrets/packer-plugin-jupyterhub/checker/facts"
-	"github.com/hubsecrets/packer-plugin-jupyterhub/checker/source"
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/atomicfile"
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/dhparam"
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/firstboot"
@@ -113,7 +110,7 @@ func runInit(e *env, args []string) int {
 	} else {
 		in.say("nothing to change: everything was already in place")
 	}
-	return in.check(ctx)
+	return in.check()
 }
 
 type initRun struct {
@@ -255,7 +252,7 @@ func (in *initRun) currentDH(p string) (*dhparam.Params, string, error) {
 	if fi.Mode()&fs.ModeSymlink != 0 || !fi.Mode().IsRegular() {
 		return nil, "", fmt.Errorf("%s is not a regular file; refusing to replace it (remove it)", p)
 	}
-	b, err := readPrefix(p, 64<<10)
+	b, err := readPrefix(p, dhparam.MaxInput)
 	if err != nil {
 		return nil, "", err
 	}
@@ -369,33 +366,9 @@ func (in *initRun) daemonReload(ctx context.Context) {
 	}
 }
 
-// check runs the instance profile on the result and prints the report.
-func (in *initRun) check(ctx context.Context) int {
-	eng, err := checker.NewEngine(ctx, checker.Options{Profile: "instance"})
-	if err != nil {
-		fmt.Fprintf(in.e.stderr, "hubsecrets init: %v\n", err)
-		return exitFailure
-	}
-	host, err := source.OpenDir("/")
-	if err != nil {
-		fmt.Fprintf(in.e.stderr, "hubsecrets init: %v\n", err)
-		return exitFailure
-	}
-	defer host.Close()
-	doc, err := source.Collect(ctx, host, facts.Source{Kind: "dir", Root: "/"}, source.Options{Dir: in.f.cfg.Dir, HubUnit: in.f.cfg.HubUnit})
-	if err != nil {
-		fmt.Fprintf(in.e.stderr, "hubsecrets init: %v\n", err)
-		return exitFailure
-	}
-	rep, err := eng.Evaluate(ctx, doc)
-	if err != nil {
-		fmt.Fprintf(in.e.stderr, "hubsecrets init: evaluate policy: %v\n", err)
-		return exitFailure
-	}
+// check runs 'hubsecrets check' (instance profile) on the result, so init
+// reports exactly what check would.
+func (in *initRun) check() int {
 	fmt.Fprintln(in.e.stdout)
-	if err := writeReport(in.e, "", "text", rep, false); err != nil {
-		fmt.Fprintf(in.e.stderr, "hubsecrets init: %v\n", err)
-		return exitFailure
-	}
-	return exitCode(in.e, doc, rep, false)
+	return runCheck(in.e, []string{"--root", "/", "--dir", in.f.cfg.Dir, "--hub-unit", in.f.cfg.HubUnit})
 }
