@@ -6,10 +6,10 @@ VERSION_PKG := github.com/hubsecrets/packer-plugin-jupyterhub/version
 PACKER_SDC := .cache/bin/packer-sdc
 PLUGIN     := packer-plugin-jupyterhub
 
-.PHONY: help build plugin install e2e-provisioner demo test lint fmt vet staticcheck bench bench-check bench-scan bench-dhparam fuzz generate clean
+.PHONY: help build plugin install e2e e2e-vm e2e-provisioner bench-provision demo test lint fmt vet staticcheck bench bench-check bench-scan bench-dhparam fuzz generate clean
 
 help: ## list the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 build: ## build bin/hubsecrets
 	$(GO) build -o $(BIN)/hubsecrets ./cmd/hubsecrets
@@ -45,6 +45,9 @@ bench-check: build ## hubsecrets check end to end vs stat(1) of the same files
 bench-scan: build ## hubsecrets check --tar vs tar -tvf on a 1 GiB archive
 	@scripts/bench-scan.sh $(BIN)/hubsecrets
 
+bench-provision: plugin ## wall time of the jupyterhub-secrets provisioner vs the tutorial's commands as a shell provisioner
+	@scripts/bench-provision.sh $(N)
+
 bench-dhparam: ## hubsecrets dhparam vs openssl dhparam at 2048 bits (N=7 rounds)
 	@scripts/bench-dhparam.sh $(N)
 
@@ -68,6 +71,12 @@ install: plugin ## install the plugin into the local Packer (packer plugins inst
 
 e2e-provisioner: ## real packer builds against a chrooted sshd on 127.0.0.1 (root, debootstrap; builds Packer v1.15.0 once)
 	PACKER_ACC=1 $(GO) test -count=1 -run TestAcc -v -timeout 30m ./provisioner
+
+e2e: build plugin ## packer build, then boot instances with systemd-nspawn and Debian's real jupyterhub (root)
+	@scripts/e2e/nspawn.sh
+
+e2e-vm: build plugin ## packer build with the qemu builder (TCG), boot the image three times, check the disks (root)
+	@scripts/e2e/vm.sh
 
 clean:
 	rm -rf $(BIN) dist
