@@ -13,11 +13,16 @@
 #                               HUBSECRETS_SSH_KEY    private key for every user
 #                             Users: root (key), builder (key, passwordless
 #                             sudo), needspw (key, sudo only with a password).
-#   sshd-root.sh stop DIR     kill everything running in DIR's root, unmount
-#                             what start mounted, remove DIR
+#   sshd-root.sh stop DIR [KEEP]
+#                             kill everything running in DIR's root, unmount
+#                             what start mounted, remove DIR; with KEEP (a
+#                             path that does not exist yet, on the same file
+#                             system), move the served root there first
 #
 # Needs root and debootstrap (apt-get install debootstrap). Env:
-# HUBSECRETS_CACHE (default REPO/.cache), DEBIAN_MIRROR (default: apt's).
+# HUBSECRETS_CACHE (default REPO/.cache), DEBIAN_MIRROR (default: apt's),
+# HUBSECRETS_SSH_TARBALL (serve this root tarball instead of the minimal one,
+# e.g. scripts/testenv/hub-root.sh's; it needs openssh-server and sudo).
 set -eu
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -74,7 +79,12 @@ free_port() {
 }
 
 start() {
-	build
+	if [ -n "${HUBSECRETS_SSH_TARBALL:-}" ]; then
+		tarball=$HUBSECRETS_SSH_TARBALL
+		[ -f "$tarball" ] || die "HUBSECRETS_SSH_TARBALL=$tarball: no such file"
+	else
+		build
+	fi
 	state=${1:-}
 	if [ -z "$state" ]; then
 		mkdir -p "$cache/run"
@@ -150,6 +160,7 @@ start() {
 
 stop_state() {
 	state=$1
+	keep=${2:-}
 	root=$(readlink -f "$state/root" 2>/dev/null) || root=
 	# Every process whose root is this chroot is ours: sshd and the sessions
 	# it started. Nothing else on the host is touched.
@@ -170,6 +181,9 @@ stop_state() {
 	if awk -v r="$root" 'r != "" && ($5 == r || index($5, r "/") == 1)' /proc/self/mountinfo | grep -q .; then
 		die "still mounted under $root: not removing it"
 	fi
+	if [ -n "$keep" ] && [ -n "$root" ]; then
+		mv "$root" "$keep" || die "cannot move $root to $keep (it must not exist yet, and be on the same file system)"
+	fi
 	rm -rf "$state"
 }
 
@@ -177,9 +191,10 @@ case ${1:-} in
 build) build ;;
 start) shift; start "${1:-}" ;;
 stop)
-	[ -n "${2:-}" ] || die "usage: sshd-root.sh stop STATE_DIR"
+	[ -n "${2:-}" ] || die "usage: sshd-root.sh stop STATE_DIR [KEEP_ROOT_AS]"
 	[ -f "$2/env" ] || [ -d "$2/root" ] || die "$2: not a state directory made by start"
-	stop_state "$2"
+	[ -z "${3:-}" ] || [ ! -e "$3" ] || die "$3 exists: KEEP_ROOT_AS must be a new path"
+	stop_state "$2" "${3:-}"
 	;;
-*) die "usage: sshd-root.sh build | start [STATE_DIR] | stop STATE_DIR" ;;
+*) die "usage: sshd-root.sh build | start [STATE_DIR] | stop STATE_DIR [KEEP_ROOT_AS]" ;;
 esac
