@@ -42,8 +42,9 @@ bench: bench-check ## run the Go benchmarks (policy evaluation, collector, DH ge
 bench-check: build ## hubsecrets check end to end vs stat(1) of the same files
 	@scripts/bench-check.sh $(BIN)/hubsecrets
 
-bench-scan: build ## hubsecrets check --tar vs tar -tvf on a 1 GiB archive
+bench-scan: build ## check --tar vs tar -tvf on a 1 GiB archive; 50 SSH hosts at --parallel 1 vs 16 (root)
 	@scripts/bench-scan.sh $(BIN)/hubsecrets
+	@scripts/bench-ssh.sh $(BIN)/hubsecrets
 
 bench-provision: plugin ## wall time of the jupyterhub-secrets provisioner vs the tutorial's commands as a shell provisioner
 	@scripts/bench-provision.sh $(N)
