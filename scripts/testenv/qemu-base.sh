@@ -37,7 +37,7 @@ cache=${HUBSECRETS_CACHE:-$repo/.cache}
 suite=bookworm
 out=$cache/qemu-base
 # Bump when the contents below change, so a stale cached disk is rebuilt.
-recipe=3
+recipe=4
 size=2G
 label=hubsecrets-root
 append="root=LABEL=$label rw console=ttyS0 panic=-1 systemd.show_status=1"
@@ -117,10 +117,14 @@ configure() {
 	# Nothing here waits for the network to be "online".
 	chroot "$r" systemctl disable systemd-networkd-wait-online.service >/dev/null 2>&1 || true
 
-	# cloud-init: the NoCloud seed only (a vfat or iso9660 file system labelled
-	# cidata); without one, ds-identify disables cloud-init for that boot.
+	# cloud-init: local datasources only (NoCloud: a vfat or iso9660 file
+	# system labelled cidata). Two of them on purpose: ds-identify enables a
+	# single listed datasource without looking for it, and cloud-init then
+	# falls back to DataSourceNone, whose instance-id (iid-datasource-none) is
+	# the same on every machine. With two, a machine with neither seed runs
+	# no cloud-init at all, as on a real multi-datasource image.
 	cat >"$r/etc/cloud/cloud.cfg.d/90-hubsecrets-e2e.cfg" <<-'EOF'
-		datasource_list: [NoCloud]
+		datasource_list: [NoCloud, ConfigDrive]
 		network: {config: disabled}
 	EOF
 
@@ -151,6 +155,9 @@ configure() {
 			printf ' hub_start_us=%s' "$(mono jupyterhub.service ExecMainStartTimestampMonotonic)"
 			printf ' secrets_active_us=%s' "$(mono jupyterhub-secrets.service ActiveEnterTimestampMonotonic)"
 			printf ' secrets_result=%s' "$(mono jupyterhub-secrets.service Result)"
+			# Which instance identities this boot offered the first-boot script.
+			yn() { if [ -s "$1" ]; then printf yes; else printf no; fi; }
+			printf ' cloudinit_iid=%s dmi_uuid=%s' "$(yn /run/cloud-init/.instance-id)" "$(yn /sys/class/dmi/id/product_uuid)"
 			fact jupyterhub_cookie_secret cookie
 			fact proxy_auth_token token
 			printf '\n'
