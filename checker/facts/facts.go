@@ -68,6 +68,12 @@ type Document struct {
 	// HubUnit is the systemd unit the first-boot unit must run before.
 	HubUnit   string    `json:"hub_unit"`
 	MachineID MachineID `json:"machine_id"`
+	// HubConfig is what the hub's jupyterhub_config.py says about the
+	// secrets; nil when the file does not exist under the root.
+	HubConfig *HubConfig `json:"hub_config,omitempty"`
+	// Nginx is what nginx's configuration says about TLS and DH
+	// parameters; nil when its main file does not exist under the root.
+	Nginx *Nginx `json:"nginx,omitempty"`
 	// Errors lists what could not be observed (unreadable file, I/O error).
 	// A policy must treat them as failures: nothing unobserved passes.
 	Errors []string `json:"errors"`
@@ -163,4 +169,130 @@ type Entry struct {
 type MachineID struct {
 	Path  string `json:"path"`
 	State string `json:"state"`
+}
+
+// Setting kinds, as reported in Setting.Kind: where a configuration value
+// comes from.
+const (
+	// SettingUnset: the config does not set it; the program's default applies.
+	SettingUnset = "unset"
+	// SettingFile: the value is a path (cookie_secret_file), or is read
+	// from the file at Path (Path(...).read_text(), open(...).read()).
+	SettingFile = "file"
+	// SettingEnv: the value comes from the environment variable Env.
+	SettingEnv = "env"
+	// SettingLiteral: the value is written in the config itself.
+	SettingLiteral = "literal"
+	// SettingUnknown: an expression hubsecrets does not evaluate.
+	SettingUnknown = "unknown"
+)
+
+// HubConfig is what a careful reading (not an interpreter) of the hub's
+// jupyterhub_config.py found. No value that could be a secret is ever
+// recorded: for a literal only its kind and line.
+type HubConfig struct {
+	// Path is the config file inside the root.
+	Path string `json:"path"`
+	// CookieSecretFile is c.JupyterHub.cookie_secret_file.
+	CookieSecretFile Setting `json:"cookie_secret_file"`
+	// CookieSecret is c.JupyterHub.cookie_secret: when set, the hub uses it
+	// and never reads cookie_secret_file.
+	CookieSecret Setting `json:"cookie_secret"`
+	// ProxyToken is c.ConfigurableHTTPProxy.auth_token (or the deprecated
+	// c.JupyterHub.proxy_auth_token).
+	ProxyToken Setting `json:"proxy_auth_token"`
+	// Errors are what Python would refuse (a syntax error) or what stopped
+	// the reading; the settings then hold what was read before.
+	Errors []ConfigError `json:"errors"`
+}
+
+// Setting is where one configuration value comes from.
+type Setting struct {
+	// Kind is one of the Setting* constants.
+	Kind string `json:"kind"`
+	// Attr is the assignment's target as written, e.g.
+	// "c.ConfigurableHTTPProxy.auth_token".
+	Attr string `json:"attr,omitempty"`
+	// Path is the file for SettingFile: absolute and clean when the config
+	// gives an absolute path, else as written (relative to the hub's
+	// working directory).
+	Path string `json:"path,omitempty"`
+	// Env names the environment variable for SettingEnv.
+	Env string `json:"env,omitempty"`
+	// Empty is true for an empty literal ('').
+	Empty bool `json:"empty,omitempty"`
+	// Stripped is true when a value read from a file is .strip()ped.
+	Stripped bool `json:"stripped,omitempty"`
+	// Line is the line of the assignment that wins (the last one).
+	Line int `json:"line,omitempty"`
+	// Conditional is true when that assignment is inside an indented block
+	// (if, try, with, def, ...): it may not run.
+	Conditional bool `json:"conditional,omitempty"`
+}
+
+// ConfigError is a problem in a configuration file, at a line (0 when the
+// problem is with the whole file).
+type ConfigError struct {
+	File string `json:"file"`
+	Line int    `json:"line"`
+	Msg  string `json:"msg"`
+}
+
+// Nginx is what nginx's configuration says, as parsed by nginx-go-crossplane
+// following include directives.
+type Nginx struct {
+	// Path is the main configuration file inside the root.
+	Path string `json:"path"`
+	// Files lists every file read, the main one first.
+	Files []string `json:"files"`
+	// Errors are what nginx would refuse: syntax, unknown contexts, includes
+	// of missing files, invalid cipher strings.
+	Errors []ConfigError `json:"errors"`
+	// Servers are the server blocks of the http and stream contexts.
+	Servers []NginxServer `json:"servers"`
+	// DHParams are the ssl_dhparam directives, where they are written.
+	DHParams []Directive `json:"dhparams"`
+	// DHFiles describes each file an ssl_dhparam names, keyed by path,
+	// except the checked dhparam.pem (files.dhparam describes that one).
+	DHFiles map[string]File `json:"dh_files"`
+}
+
+// NginxServer is one server block and the TLS settings in effect for it,
+// its own or inherited from the enclosing context.
+type NginxServer struct {
+	// Context is "http" or "stream".
+	Context string `json:"context"`
+	File    string `json:"file"`
+	Line    int    `json:"line"`
+	// Names are the server_name values.
+	Names []string `json:"names"`
+	// Listen lists the listen directives' first arguments.
+	Listen []string `json:"listen"`
+	// TLS: a listen with the ssl parameter (or a listen socket another
+	// server made ssl), or "ssl on".
+	TLS bool `json:"tls"`
+	// DHParam is the effective ssl_dhparam; nil when none applies.
+	DHParam *Directive `json:"dhparam,omitempty"`
+	// Ciphers is the effective ssl_ciphers; Default when nginx's default
+	// (HIGH:!aNULL:!MD5) applies.
+	Ciphers Directive `json:"ciphers"`
+	// Protocols is the effective ssl_protocols (Value is space-separated).
+	Protocols Directive `json:"protocols"`
+	// DHESuites: the cipher string enables at least one DHE suite for a
+	// protocol below TLSv1.3 (see checker/hubconfig's cipher evaluator).
+	DHESuites bool `json:"dhe_suites"`
+	// DHESuiteNames lists them, in OpenSSL's names.
+	DHESuiteNames []string `json:"dhe_suite_names"`
+}
+
+// Directive is one directive's value and where it is written.
+type Directive struct {
+	// Value is the argument (for ssl_dhparam, the path made absolute
+	// against nginx's configuration prefix and cleaned).
+	Value string `json:"value"`
+	File  string `json:"file,omitempty"`
+	Line  int    `json:"line,omitempty"`
+	// Default is true when the directive is not written and nginx's
+	// default applies.
+	Default bool `json:"default,omitempty"`
 }

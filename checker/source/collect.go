@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/subtle"
+	"errors"
 	"fmt"
 	"path"
 	"sort"
@@ -12,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/hubsecrets/packer-plugin-jupyterhub/checker/facts"
+	"github.com/hubsecrets/packer-plugin-jupyterhub/checker/hubconfig"
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/layout"
 )
 
@@ -30,6 +32,12 @@ type Options struct {
 	Dir string
 	// HubUnit is the hub's systemd unit (default layout.DefaultHubUnit).
 	HubUnit string
+	// HubConfig is the hub's jupyterhub_config.py inside the root (default
+	// DefaultHubConfig); read when it exists.
+	HubConfig string
+	// NginxConfig is nginx's main configuration file inside the root
+	// (default DefaultNginxConfig); read, with its includes, when it exists.
+	NginxConfig string
 }
 
 func (o Options) withDefaults() Options {
@@ -39,7 +47,28 @@ func (o Options) withDefaults() Options {
 	if o.HubUnit == "" {
 		o.HubUnit = layout.DefaultHubUnit
 	}
+	if o.HubConfig == "" {
+		o.HubConfig = DefaultHubConfig
+	}
+	if o.NginxConfig == "" {
+		o.NginxConfig = DefaultNginxConfig
+	}
 	return o
+}
+
+// validate checks the paths: absolute, clean, below /. The messages name
+// the option and the fix.
+func (o Options) validate() error {
+	for _, p := range []struct{ what, value, example string }{
+		{"secrets directory", o.Dir, layout.DefaultDir},
+		{"hub config", o.HubConfig, DefaultHubConfig},
+		{"nginx config", o.NginxConfig, DefaultNginxConfig},
+	} {
+		if !path.IsAbs(p.value) || path.Clean(p.value) != p.value || p.value == "/" {
+			return fmt.Errorf("%s %q: want an absolute, clean path below / such as %s", p.what, p.value, p.example)
+		}
+	}
+	return nil
 }
 
 // expected maps the Files keys to their names in the secrets directory.
@@ -54,8 +83,8 @@ var expected = []struct{ key, name string }{
 // document (doc.Errors and File.Error); the returned error is for bad options.
 func Collect(ctx context.Context, fsys FS, src facts.Source, opt Options) (*facts.Document, error) {
 	opt = opt.withDefaults()
-	if !path.IsAbs(opt.Dir) || path.Clean(opt.Dir) != opt.Dir || opt.Dir == "/" {
-		return nil, fmt.Errorf("secrets directory %q: want an absolute, clean path below / such as %s", opt.Dir, layout.DefaultDir)
+	if err := opt.validate(); err != nil {
+		return nil, err
 	}
 	c := &collector{fs: fsys, doc: &facts.Document{
 		Schema:     facts.Schema,
@@ -92,6 +121,11 @@ func Collect(ctx context.Context, fsys FS, src facts.Source, opt Options) (*fact
 		doc.FirstBoot[key] = c.stat(p)
 	}
 	doc.MachineID = c.machineID()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	c.hubConfig(opt.HubConfig)
+	c.nginx(opt.NginxConfig, path.Join(opt.Dir, layout.DHParamFile))
 	sort.Strings(doc.Errors)
 	return doc, ctx.Err()
 }
@@ -353,4 +387,84 @@ func CollectDHParam(ctx context.Context, fsys FS, src facts.Source, p string) (*
 	}
 	c.doc.MachineID = facts.MachineID{Path: layout.MachineIDPath, State: facts.MachineIDMissing}
 	return c.doc, ctx.Err()
+}
+
+// hubConfig reads jupyterhub_config.py, when it exists. The file may hold
+// a secret (an inline cookie_secret): only the reader's summary is kept,
+// and the bytes are cleared.
+func (c *collector) hubConfig(p string) {
+	b, err := configFiles(c.fs).Read(p, hubconfig.MaxFileSize+1)
+	defer clear(b)
+	switch {
+	case isNotExist(err):
+		return
+	case errors.Is(err, hubconfig.ErrNotRegular):
+		hc := hubconfig.ReadHub(p, nil)
+		hc.Errors = append(hc.Errors, facts.ConfigError{File: p, Msg: fmt.Sprintf("%v: JupyterHub cannot read it", err)})
+		c.doc.HubConfig = &hc
+		return
+	case err != nil:
+		c.fail(p, err)
+		return
+	case len(b) > hubconfig.MaxFileSize:
+		c.fail(p, fmt.Errorf("larger than %d KiB: not read", hubconfig.MaxFileSize>>10))
+		return
+	}
+	hc := hubconfig.ReadHub(p, b)
+	c.doc.HubConfig = &hc
+}
+
+// nginx reads nginx's configuration, when its main file exists, and
+// describes the DH parameters files it names other than the checked one.
+func (c *collector) nginx(main, checkedDH string) {
+	files := configFiles(c.fs)
+	probe, err := files.Read(main, 1)
+	clear(probe)
+	switch {
+	case isNotExist(err):
+		return
+	case err != nil && !errors.Is(err, hubconfig.ErrNotRegular):
+		c.fail(main, err)
+		return
+	}
+	n, incomplete := hubconfig.ReadNginx(main, files)
+	c.doc.Errors = append(c.doc.Errors, incomplete...)
+	for _, d := range n.DHParams {
+		if _, seen := n.DHFiles[d.Value]; seen || d.Value == checkedDH {
+			continue
+		}
+		if len(n.DHFiles) == maxDHFiles {
+			c.doc.Errors = append(c.doc.Errors, fmt.Sprintf("%s: more than %d DH parameters files named by ssl_dhparam; the rest were not checked", main, maxDHFiles))
+			break
+		}
+		n.DHFiles[d.Value] = c.dhFile(files, d.Value)
+	}
+	c.doc.Nginx = n
+}
+
+// dhFile describes a DH parameters file nginx names: the path itself
+// (never followed, as every path here) and the content nginx would load,
+// following symlinks.
+func (c *collector) dhFile(files configFS, p string) facts.File {
+	f := c.stat(p)
+	if !f.Exists || f.Error != "" {
+		return f
+	}
+	b, err := files.Read(p, dhparamReadLimit+1)
+	var dh facts.DH
+	switch {
+	case isNotExist(err):
+		dh = facts.DH{ParseError: "the symlink's target does not exist"}
+	case errors.Is(err, hubconfig.ErrNotRegular):
+		dh = facts.DH{ParseError: err.Error()}
+	case err != nil:
+		f.Error = c.fail(p, err)
+		return f
+	case len(b) > dhparamReadLimit:
+		dh = facts.DH{ParseError: fmt.Sprintf("larger than %d bytes: not a DH parameters file", dhparamReadLimit)}
+	default:
+		dh = SummariseDH(b)
+	}
+	f.DH = &dh
+	return f
 }

@@ -13,14 +13,16 @@ import (
 	"strings"
 
 	"github.com/hubsecrets/packer-plugin-jupyterhub/checker/facts"
+	"github.com/hubsecrets/packer-plugin-jupyterhub/checker/hubconfig"
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/layout"
 )
 
 // The remote collector runs one POSIX sh command on the target (over SSH or
 // Packer's communicator) that prints what Collect needs, and ParseRemote
 // turns that output into an FS. It needs only sh, stat, head, od and tr, as
-// in GNU coreutils and busybox. Every path, name and byte is hex-encoded, so
-// no file name or content can break the framing.
+// in GNU coreutils and busybox, and awk when nginx's configuration exists.
+// Every path, name and byte is hex-encoded, so no file name or content can
+// break the framing.
 //
 // Records, one per line (H = hex):
 //
@@ -31,19 +33,35 @@ import (
 //	L Hpath Htarget                    symlink target
 //	D Hdir Hname                       directory entry
 //	C Hpath Hcontent                   first bytes of a regular file
+//	R Hpath Hcontent                   first bytes of a configuration file, symlinks followed
+//	Q Hpath                            a configuration file that does not exist (followed)
+//	W Hpath Hmessage                   one that is not a regular file (followed)
+//	X Hpath Hmessage                   one that could not be read
+//	G Hpattern [Hmatch]                an include pattern was expanded [to this match]
 //	end
+//
+// Configuration files are read on the target as their programs read them
+// (following symlinks): the hub's jupyterhub_config.py, and nginx's main
+// file and everything its include directives name, found by a small awk
+// reading of nginx's syntax (quotes, escapes, comments), expanded by the
+// shell's own globbing (glob(3)'s rules), within hubconfig's bounds; and
+// every ssl_dhparam file. The awk reading only chooses what to send: the
+// Go side parses with nginx-go-crossplane, and what it asks for and the
+// command did not send is an error, never a silent absence.
 const remoteMagic = "hubsecrets-remote 1"
 
 // remotePlan lists what Collect will ask of an FS for the given options.
 type remotePlan struct {
 	stat []string         // Lstat
 	read map[string]int64 // ReadPrefix limits, by path
-	list string           // ReadDir (its entries are stat'ed too)
+	list string           // ReadDir (its entries are stat'ed too, but for the known names, stat'ed already)
+	// Configuration files, read following symlinks.
+	hubConfig, nginxConfig string
 }
 
 func planFor(opt Options) remotePlan {
 	opt = opt.withDefaults()
-	p := remotePlan{read: map[string]int64{}, list: opt.Dir}
+	p := remotePlan{read: map[string]int64{}, list: opt.Dir, hubConfig: opt.HubConfig, nginxConfig: opt.NginxConfig}
 	p.stat = append(p.stat, "/etc/passwd", "/etc/group", opt.Dir, layout.MachineIDPath)
 	p.read["/etc/passwd"] = accountReadLimit
 	p.read["/etc/group"] = accountReadLimit
@@ -63,6 +81,8 @@ func planFor(opt Options) remotePlan {
 }
 
 // remoteFuncs are the shell functions the remote command is built from.
+// ls1 lists a directory and stats its entries, except the names already
+// stat'ed by the list before it (KNOWN).
 const remoteFuncs = `hx() { printf '%s' "$1" | od -An -v -tx1 | tr -d ' \n'; }
 st() {
 	if [ ! -e "$1" ] && [ ! -h "$1" ]; then echo "N $(hx "$1")"; return; fi
@@ -84,8 +104,95 @@ ls1() {
 	n=0
 	for e in "$1"/* "$1"/.[!.]* "$1"/..?*; do
 		[ -e "$e" ] || [ -h "$e" ] || continue
-		n=$((n + 1)); [ "$n" -le ` + "MAXLIST" + ` ] || break
-		echo "D $(hx "$1") $(hx "${e##*/}")"; st "$e"
+		n=$((n + 1)); [ "$n" -le MAXLIST ] || break
+		echo "D $(hx "$1") $(hx "${e##*/}")"
+		case ${e##*/} in KNOWN) ;; *) st "$e" ;; esac
+	done
+}
+rf() {
+	if [ ! -e "$1" ]; then echo "Q $(hx "$1")"; return 1; fi
+	if [ ! -f "$1" ]; then echo "W $(hx "$1") $(hx 'not a regular file')"; return 1; fi
+	if [ ! -r "$1" ]; then echo "X $(hx "$1") $(hx 'permission denied: run as root or with sudo')"; return 1; fi
+	h=$(head -c "$2" -- "$1" | od -An -v -tx1 | tr -d ' \n')
+	echo "R $(hx "$1") $h"
+	rfbytes=$((${#h} / 2))
+}
+NL='
+'
+TAB=$(printf '\t')
+NGXAWK='BEGIN { sq = sprintf("%c", 39); n = 0; q = ""; tok = ""; intok = 0 }
+function emit() { if (intok) { t[n++] = tok; tok = ""; intok = 0 } }
+function stmt(term) {
+	emit()
+	if (term == ";" && n == 2 && index(t[1], "\n") == 0) {
+		if (t[0] == "include") print "i\t" t[1]
+		if (t[0] == "ssl_dhparam") print "d\t" t[1]
+	}
+	n = 0
+}
+{
+	line = $0; L = length(line)
+	for (i = 1; i <= L; i++) {
+		c = substr(line, i, 1)
+		if (q != "") {
+			if (c == "\\" && i < L) { i++; d = substr(line, i, 1); if (d == q) tok = tok d; else tok = tok c d; continue }
+			if (c == q) { q = ""; t[n++] = tok; tok = ""; intok = 0; continue }
+			tok = tok c; continue
+		}
+		if (c == "#" && !intok) break
+		if (c == " " || c == "\t" || c == "\r") { emit(); continue }
+		if (c == ";" || c == "{" || c == "}") { stmt(c); continue }
+		if ((c == "\"" || c == sq) && !intok) { q = c; intok = 1; continue }
+		if (c == "\\" && i < L) { i++; tok = tok c substr(line, i, 1); intok = 1; continue }
+		tok = tok c; intok = 1
+	}
+	if (q != "") tok = tok "\n"; else emit()
+}'
+gl() {
+	echo "G $(hx "$1")"
+	gn=0 o=$IFS
+	IFS=
+	for m in $1; do
+		IFS=$o
+		if [ -e "$m" ] || [ -h "$m" ]; then
+			gn=$((gn + 1))
+			if [ "$gn" -gt MAXGLOB ]; then echo "X $(hx "$1") $(hx 'more than MAXGLOB matches')"; break; fi
+			echo "G $(hx "$1") $(hx "$m")"; ngxq=$ngxq$NL$m
+		fi
+		IFS=
+	done
+	IFS=$o
+}
+ngx() {
+	rf "$1" 1 >/dev/null || { rf "$1" MAXREAD; return 0; }
+	if ! command -v awk >/dev/null 2>&1; then
+		echo "X $(hx "$1") $(hx 'awk not found: the remote collector needs it to follow nginx include directives')"; return 0
+	fi
+	pre=${1%/*}; [ -n "$pre" ] || pre=/
+	ngxq=$1 seen= nf=0 tot=0 dhs=
+	while [ -n "$ngxq" ]; do
+		f=${ngxq%%"$NL"*}
+		case $ngxq in *"$NL"*) ngxq=${ngxq#*"$NL"} ;; *) ngxq= ;; esac
+		[ -n "$f" ] || continue
+		case "$NL$seen$NL" in *"$NL$f$NL"*) continue ;; esac
+		seen=$seen$NL$f
+		nf=$((nf + 1)); [ "$nf" -le MAXFILES ] || break
+		[ "$tot" -le MAXTOTAL ] || break
+		rfbytes=0
+		rf "$f" MAXREAD || continue
+		tot=$((tot + rfbytes))
+		refs=$(awk "$NGXAWK" "$f" 2>/dev/null) || refs=
+		while IFS= read -r r; do
+			[ -n "$r" ] || continue
+			k=${r%%"$TAB"*} a=${r#*"$TAB"}
+			case $a in /*) ;; *) a=$pre/$a ;; esac
+			case $k in
+			i) case $a in *[*?[]*) gl "$a" ;; *) ngxq=$ngxq$NL$a ;; esac ;;
+			d) case "$NL$dhs$NL" in *"$NL$a$NL"*) ;; *) dhs=$dhs$NL$a; st "$a"; rf "$a" DHREAD || : ;; esac ;;
+			esac
+		done <<HUBSECRETS_EOF
+$refs
+HUBSECRETS_EOF
 	done
 }
 `
@@ -96,7 +203,19 @@ func RemoteScript(opt Options) string {
 	p := planFor(opt)
 	var b strings.Builder
 	b.WriteString("LC_ALL=C; export LC_ALL; umask 077\n")
-	b.WriteString(strings.Replace(remoteFuncs, "MAXLIST", strconv.Itoa(maxUnexpected+len(expected)+3), 1))
+	known := []string{layout.StampFile, layout.LockFile}
+	for _, e := range expected {
+		known = append(known, e.name)
+	}
+	b.WriteString(strings.NewReplacer(
+		"MAXLIST", strconv.Itoa(maxUnexpected+len(expected)+3),
+		"KNOWN", shCasePattern(known),
+		"MAXREAD", strconv.Itoa(hubconfig.MaxFileSize+1),
+		"MAXFILES", strconv.Itoa(hubconfig.MaxFiles),
+		"MAXTOTAL", strconv.Itoa(hubconfig.MaxTotal),
+		"MAXGLOB", strconv.Itoa(maxGlobMatches),
+		"DHREAD", strconv.Itoa(dhparamReadLimit+1),
+	).Replace(remoteFuncs))
 	b.WriteString("echo '" + remoteMagic + "'\n")
 	for _, s := range p.stat {
 		fmt.Fprintf(&b, "st %s\n", shQuote(s))
@@ -110,8 +229,19 @@ func RemoteScript(opt Options) string {
 		fmt.Fprintf(&b, "rd %s %d\n", shQuote(r), p.read[r])
 	}
 	fmt.Fprintf(&b, "ls1 %s\n", shQuote(p.list))
+	fmt.Fprintf(&b, "rf %s %d || :\n", shQuote(p.hubConfig), hubconfig.MaxFileSize+1)
+	fmt.Fprintf(&b, "ngx %s\n", shQuote(p.nginxConfig))
 	b.WriteString("echo end\n")
 	return b.String()
+}
+
+// shCasePattern is a case pattern matching exactly the given names.
+func shCasePattern(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = shQuote(n)
+	}
+	return strings.Join(q, "|")
 }
 
 // shQuote quotes s for POSIX sh.
@@ -126,6 +256,12 @@ type memFS struct {
 	errs    map[string]error
 	entries map[string][]string
 	content map[string][]byte
+	// Configuration files, read on the target following symlinks: their
+	// content, or why there is none.
+	config    map[string][]byte
+	configErr map[string]error
+	globs     map[string][]string
+	globErr   map[string]error
 }
 
 // ParseRemote parses RemoteScript's output. An FS method asked about a path
@@ -134,6 +270,8 @@ func ParseRemote(out []byte) (FS, error) {
 	m := &memFS{
 		nodes: map[string]Node{}, missing: map[string]bool{}, errs: map[string]error{},
 		entries: map[string][]string{}, content: map[string][]byte{},
+		config: map[string][]byte{}, configErr: map[string]error{},
+		globs: map[string][]string{}, globErr: map[string]error{},
 	}
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	sc.Buffer(make([]byte, 64<<10), 2*accountReadLimit+1<<10)
@@ -173,6 +311,12 @@ func (m *memFS) record(text string) error {
 	if err != nil {
 		return err
 	}
+	if p == "" {
+		return fmt.Errorf("malformed record %q: empty path", truncate(text, 40))
+	}
+	// The shell joins relative include arguments to nginx's prefix without
+	// cleaning them; Go asks with clean paths.
+	p = path.Clean(p)
 	arg := func(i int) (string, error) {
 		if len(f) <= i {
 			return "", nil // an empty hex field (empty file, empty target)
@@ -220,6 +364,36 @@ func (m *memFS) record(text string) error {
 			return err
 		}
 		m.content[p] = []byte(c)
+	case "R":
+		c, err := arg(2)
+		if err != nil {
+			return err
+		}
+		m.config[p] = []byte(c)
+	case "Q":
+		m.configErr[p] = &fs.PathError{Op: "open", Path: p, Err: fs.ErrNotExist}
+	case "W", "X":
+		msg, err := arg(2)
+		if err != nil {
+			return err
+		}
+		if f[0] == "W" {
+			m.configErr[p] = fmt.Errorf("%s: %s: %w", p, msg, hubconfig.ErrNotRegular)
+		} else {
+			m.configErr[p] = fmt.Errorf("%s: %s", p, msg)
+			m.globErr[p] = m.configErr[p]
+		}
+	case "G":
+		match, err := arg(2)
+		if err != nil {
+			return err
+		}
+		if _, ok := m.globs[p]; !ok {
+			m.globs[p] = []string{}
+		}
+		if match != "" {
+			m.globs[p] = append(m.globs[p], path.Clean(match))
+		}
 	default:
 		return fmt.Errorf("unknown record type %q", f[0])
 	}
@@ -299,4 +473,31 @@ func (m *memFS) ReadPrefix(p string, n int64) ([]byte, error) {
 		c = c[:n]
 	}
 	return append([]byte(nil), c...), nil
+}
+
+func (m *memFS) recordedRead(p string, n int64) ([]byte, error, bool) {
+	if err, ok := m.configErr[p]; ok {
+		return nil, err, true
+	}
+	c, ok := m.config[p]
+	if !ok {
+		return nil, nil, false
+	}
+	if int64(len(c)) > n {
+		c = c[:max(n, 0)]
+	}
+	return append([]byte(nil), c...), nil, true
+}
+
+func (m *memFS) recordedGlob(pattern string) ([]string, error, bool) {
+	if err, ok := m.globErr[pattern]; ok {
+		return nil, err, true
+	}
+	g, ok := m.globs[pattern]
+	if !ok {
+		return nil, nil, false
+	}
+	out := append([]string(nil), g...)
+	sort.Strings(out)
+	return out, nil, true
 }

@@ -118,7 +118,8 @@ func TestParseRemoteRejectsBadOutput(t *testing.T) {
 		"bad stat":      remoteMagic + "\nS 2f 81a4 0 0\nend\n",
 		"bad mode":      remoteMagic + "\nS 2f 8x 0 0 1\nend\n",
 		"negative id":   remoteMagic + "\nS 2f 81a4 -1 0 1\nend\n",
-		"unknown":       remoteMagic + "\nQ 2f\nend\n",
+		"unknown":       remoteMagic + "\nZ 2f\nend\n",
+		"empty path":    remoteMagic + "\nQ \nend\n",
 		"slash in name": remoteMagic + "\nD 2f 612f62\nend\n",
 	}
 	for name, in := range tests {

@@ -14,6 +14,8 @@ import (
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
 	"golang.org/x/crypto/ssh/knownhosts"
+
+	"github.com/hubsecrets/packer-plugin-jupyterhub/checker/hubconfig"
 )
 
 // The SSH transport for the remote collector: one connection and one
@@ -255,12 +257,14 @@ func LoadIdentity(file string) (ssh.Signer, error) {
 }
 
 // Bounds on what a host may send back. The collector's output is at most
-// the two account files hex-encoded (2 x 4 MiB x 2) and a few small files;
-// anything larger is not our command's output. It is preallocated for the
+// the two account files hex-encoded (2 x 4 MiB x 2), the configuration
+// files (the hub's, nginx's within their budget, the DH parameters they
+// name) hex-encoded, and a few small files; anything larger is not our
+// command's output. It is preallocated for the
 // usual size so that the buffer holding hex-encoded secrets is not copied
 // around as it grows.
 const (
-	maxRemoteOutput  = 5 * accountReadLimit
+	maxRemoteOutput  = 5*accountReadLimit + 2*(hubconfig.MaxTotal+2*hubconfig.MaxFileSize+maxDHFiles*dhparamReadLimit)
 	usualRemoteBytes = 64 << 10
 	maxRemoteStderr  = 16 << 10
 )

@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/hubsecrets/packer-plugin-jupyterhub/checker/facts"
+	"github.com/hubsecrets/packer-plugin-jupyterhub/checker/hubconfig"
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/layout"
 	"github.com/klauspost/compress/zstd"
 )
@@ -48,6 +49,16 @@ import (
 //     may already have skipped.
 //   - A path present only as the parent of other members has no owner or
 //     mode of its own: an error, never invented data.
+//   - Configuration files are read following symlinks (see config.go), so
+//     the scan also keeps, within a budget (configBudget, configEntries):
+//     the headers of every member under /etc and under nginx's directory
+//     (both read as whole regions: a path there that no member names does
+//     not exist), the content of the regular files under nginx's directory
+//     and of those under /etc named *.conf (certbot's
+//     options-ssl-nginx.conf), the hub's config file, and, anywhere, files
+//     of at most 64 KiB that start as PEM DH parameters (what ssl_dhparam
+//     may name). A file outside those cannot be followed to: an error
+//     that says to extract the archive and use --root.
 //   - The archive must be whole: a truncated stream, a corrupt header or
 //     compressed stream, or a missing end-of-archive marker is an error.
 //     What follows the marker is ignored, as GNU tar does, but a compressed
@@ -70,6 +81,10 @@ const (
 	// up to 19 (8 MiB) and --long up to 25 fit; larger ones are refused
 	// rather than allowed to take the memory.
 	zstdMaxWindow = 32 << 20
+	// configBudget bounds the content kept for configuration and DH
+	// files; configEntries the members kept in the configuration regions.
+	configBudget  = 16 << 20
+	configEntries = 16384
 	// maxTrailing bounds how much is read after the end-of-archive marker
 	// (record padding) to let a decompressor verify its checksum and a
 	// writer on a pipe finish.
@@ -117,6 +132,13 @@ type tarFS struct {
 	dropped  bool                 // some child was not kept
 	listErr  error                // ReadDir(dir) fails with this
 	cache    *linkCache
+
+	// Configuration regions (see the package comment above).
+	regions    []string             // directories kept whole: /etc and nginx's
+	nginxDir   string               // content of regular files kept below it
+	cfg        map[string]*tarEntry // members kept in the regions, and DH files
+	cfgBytes   int64                // content budget used
+	cfgDropped bool                 // a member the regions wanted was not kept
 }
 
 // OpenTar reads a root filesystem archive once, streaming, keeping only
@@ -127,6 +149,9 @@ func OpenTar(r io.Reader, opt Options) (FS, error) {
 	// The same rule as Collect's, checked before reading any of the archive.
 	if !path.IsAbs(opt.Dir) || path.Clean(opt.Dir) != opt.Dir || opt.Dir == "/" {
 		return nil, fmt.Errorf("secrets directory %q: want an absolute, clean path below / such as %s", opt.Dir, layout.DefaultDir)
+	}
+	if err := opt.validate(); err != nil {
+		return nil, err
 	}
 	s, err := openStream(r)
 	if err != nil {
@@ -152,7 +177,12 @@ func newTarFS(opt Options) *tarFS {
 		paths:    map[string]*tarEntry{},
 		children: map[string]*tarEntry{},
 		cache:    newLinkCache(linkCacheBudget),
+		nginxDir: path.Dir(opt.NginxConfig),
+		cfg:      map[string]*tarEntry{},
 	}
+	t.regions = []string{"/etc", t.nginxDir}
+	plan.stat = append(plan.stat, opt.HubConfig)
+	plan.read[opt.HubConfig] = hubconfig.MaxFileSize + 1
 	for _, p := range plan.stat {
 		t.paths[p] = &tarEntry{limit: plan.read[p]}
 		for a := path.Dir(p); a != "/"; a = path.Dir(a) {
@@ -279,6 +309,9 @@ func (t *tarFS) add(tr *tar.Reader, hdr *tar.Header) error {
 	}
 	t.markAncestors(name)
 	e := t.track(name)
+	if e == nil {
+		e = t.trackConfig(name, hdr)
+	}
 
 	var st tarState
 	if hdr.Typeflag == tar.TypeLink {
@@ -301,9 +334,25 @@ func (t *tarFS) add(tr *tar.Reader, hdr *tar.Header) error {
 			if hdr.Size <= linkCachePrefix {
 				want = hdr.Size
 			}
+			// A small file anywhere may be the DH parameters an
+			// ssl_dhparam names: look at its first bytes.
+			sniff := (e == nil || e.limit == 0) && hdr.Size <= dhparamReadLimit && hdr.Size >= int64(len(dhPEMStart))
+			if sniff {
+				want = max(want, int64(len(dhX942Start)))
+			}
 			buf := make([]byte, min(want, hdr.Size))
 			if _, err := io.ReadFull(tr, buf); err != nil {
 				return fmt.Errorf("archive member %q: %w", hdr.Name, err)
+			}
+			if sniff && looksLikeDH(buf) {
+				if e = t.keepDH(name, hdr.Size); e != nil && int64(len(buf)) < hdr.Size {
+					whole := make([]byte, hdr.Size)
+					copy(whole, buf)
+					if _, err := io.ReadFull(tr, whole[len(buf):]); err != nil {
+						return fmt.Errorf("archive member %q: %w", hdr.Name, err)
+					}
+					buf = whole
+				}
 			}
 			st.data = buf
 		}
@@ -343,7 +392,11 @@ func (t *tarFS) aimedAt(name string) {
 	}
 	st := tarState{member: name, err: fmt.Errorf("archive member %q has a '..' component and could be extracted here: this path cannot be trusted", name)}
 	for _, p := range []string{path.Clean("/" + name), path.Clean("/" + stripped)} {
-		if e := t.track(p); e != nil {
+		e := t.track(p)
+		if e == nil && t.inRegion(p) {
+			e = t.keepConfig(p, 0, 0)
+		}
+		if e != nil {
 			e.set(st)
 		}
 		t.cache.put(p, st) // hard links to p must not see what was there before
@@ -395,6 +448,11 @@ func (t *tarFS) markAncestors(p string) {
 		if e := t.paths[a]; e != nil {
 			e.implied = true
 		}
+		if t.inRegion(a) {
+			if e := t.keepConfig(a, 0, 0); e != nil {
+				e.implied = true
+			}
+		}
 		if path.Dir(a) == t.dir {
 			if e := t.track(a); e != nil {
 				e.implied = true
@@ -444,9 +502,11 @@ func (t *tarFS) kept(p string) *tarEntry {
 		return e
 	}
 	if path.Dir(p) == t.dir {
-		return t.children[p[len(t.dir)+1:]]
+		if c := t.children[p[len(t.dir)+1:]]; c != nil {
+			return c
+		}
 	}
-	return nil
+	return t.cfg[p]
 }
 
 // nodeFromHeader describes a member other than a hard link. Sizes are what
@@ -476,15 +536,26 @@ func (t *tarFS) lookup(p string) (*tarEntry, error) {
 	var e *tarEntry
 	if path.IsAbs(p) && path.Clean(p) == p {
 		e = t.kept(p)
-		if e == nil && path.Dir(p) == t.dir && !t.dropped && t.listErr == nil {
+		switch {
+		case e != nil:
+		case path.Dir(p) == t.dir && !t.dropped && t.listErr == nil:
 			e = &tarEntry{} // every entry of the directory was kept: absent
+		case t.inRegion(p) && !t.cfgDropped:
+			e = &tarEntry{} // every member of the region was kept: absent
 		}
 	}
 	if e == nil {
-		return nil, fmt.Errorf("%s: not collected from the archive", p)
+		why := "the tar source keeps only the secrets directory, /etc, nginx's directory and DH parameters files"
+		if t.cfgDropped && t.inRegion(p) {
+			why = fmt.Sprintf("the archive holds more configuration than the tar source keeps (%d members, %d MiB)", configEntries, configBudget>>20)
+		}
+		return nil, fmt.Errorf("%s: not collected from the archive (%s): extract the archive and use --root", p, why)
 	}
 	for a := path.Dir(p); a != "/"; a = path.Dir(a) {
 		ae := t.paths[a]
+		if ae == nil {
+			ae = t.cfg[a]
+		}
 		switch {
 		case ae == nil || !ae.seen:
 		case ae.err != nil:
@@ -523,10 +594,11 @@ func (t *tarFS) Lstat(p string) (Node, error) {
 	return e.node, nil
 }
 
-// ReadDir implements FS, for the secrets directory only.
+// ReadDir implements FS, for the secrets directory and the directories of
+// the configuration regions.
 func (t *tarFS) ReadDir(p string) ([]string, error) {
 	if p != t.dir {
-		return nil, fmt.Errorf("%s: not listed from the archive", p)
+		return t.readConfigDir(p)
 	}
 	n, err := t.Lstat(p)
 	if err != nil {
@@ -828,4 +900,116 @@ func (b *bufSeeker) Seek(offset int64, whence int) (int64, error) {
 	}
 	b.r, b.w, b.pos = 0, 0, pos
 	return pos, nil
+}
+
+// The PEM starts of DH parameters files (PKCS#3 and X9.42).
+const (
+	dhPEMStart  = "-----BEGIN DH PARAMETERS-----"
+	dhX942Start = "-----BEGIN X9.42 DH PARAMETERS-----"
+)
+
+func looksLikeDH(b []byte) bool {
+	return bytes.HasPrefix(b, []byte(dhPEMStart)) || bytes.HasPrefix(b, []byte(dhX942Start))
+}
+
+// inRegion says whether p lies in a configuration region.
+func (t *tarFS) inRegion(p string) bool {
+	for _, r := range t.regions {
+		if p == r || r == "/" || strings.HasPrefix(p, r+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// trackConfig returns the entry keeping member name when the configuration
+// regions want it: its header, and the content of nginx's files and of
+// /etc's *.conf files.
+func (t *tarFS) trackConfig(name string, hdr *tar.Header) *tarEntry {
+	if !t.inRegion(name) {
+		return nil
+	}
+	var limit, size int64
+	if hdr.Typeflag == tar.TypeReg || hdr.Typeflag == tar.TypeCont || hdr.Typeflag == tar.TypeLink {
+		nginx := name == t.nginxDir || strings.HasPrefix(name, t.nginxDir+"/") || t.nginxDir == "/"
+		if nginx || strings.HasSuffix(name, ".conf") {
+			limit, size = hubconfig.MaxFileSize+1, hdr.Size
+		}
+	}
+	return t.keepConfig(name, limit, size)
+}
+
+// keepConfig returns the configuration entry for p, making one with the
+// given content limit when the budget allows (size is what its content
+// may cost).
+func (t *tarFS) keepConfig(p string, limit, size int64) *tarEntry {
+	if e := t.cfg[p]; e != nil {
+		e.limit = max(e.limit, limit)
+		return e
+	}
+	cost := min(max(size, 0), limit)
+	if len(t.cfg) >= configEntries || t.cfgBytes+cost > configBudget {
+		t.cfgDropped = true
+		return nil
+	}
+	t.cfgBytes += cost
+	e := &tarEntry{limit: limit}
+	t.cfg[p] = e
+	return e
+}
+
+// keepDH keeps a DH parameters file found anywhere, and its ancestors as
+// directories, so that an ssl_dhparam path can be followed to it.
+func (t *tarFS) keepDH(p string, size int64) *tarEntry {
+	e := t.keepConfig(p, dhparamReadLimit+1, size)
+	if e == nil {
+		return nil
+	}
+	for a := path.Dir(p); a != "/"; a = path.Dir(a) {
+		if t.kept(a) != nil {
+			continue
+		}
+		if ae := t.keepConfig(a, 0, 0); ae != nil {
+			ae.implied = true
+		}
+	}
+	return e
+}
+
+// impliedDir implements impliedDirs: p is a directory because members lie
+// below it, though none describes it.
+func (t *tarFS) impliedDir(p string) bool {
+	e := t.kept(p)
+	return e != nil && !e.seen && e.implied
+}
+
+// readConfigDir lists a directory of a configuration region.
+func (t *tarFS) readConfigDir(p string) ([]string, error) {
+	if !t.inRegion(p) {
+		return nil, fmt.Errorf("%s: not listed from the archive", p)
+	}
+	if t.cfgDropped {
+		return nil, fmt.Errorf("%s: not listed from the archive: it holds more configuration than the tar source keeps (%d members, %d MiB); extract it and use --root", p, configEntries, configBudget>>20)
+	}
+	if !t.impliedDir(p) {
+		n, err := t.Lstat(p)
+		if err != nil {
+			return nil, err
+		}
+		if n.Type != facts.TypeDir {
+			return nil, fmt.Errorf("%s: not a directory", p)
+		}
+	}
+	seen := map[string]bool{}
+	var names []string
+	for _, m := range []map[string]*tarEntry{t.cfg, t.paths} {
+		for q, e := range m {
+			if path.Dir(q) == p && q != p && (e.seen || e.implied) && !seen[q] {
+				seen[q] = true
+				names = append(names, path.Base(q))
+			}
+		}
+	}
+	sort.Strings(names)
+	return names, nil
 }

@@ -662,7 +662,8 @@ func TestTarHostileArchives(t *testing.T) {
 			{path: cs, node: &Node{Type: facts.TypeFile, Mode: 0o4755}, data: ""},
 		}},
 		{"paths Collect does not ask about", []tm{dir}, []want{
-			{path: "/etc/shadow", err: "not collected"},
+			{path: "/root/.bashrc", err: "not collected"},
+			{path: "/etc/shadow", err: "not exist"}, // /etc is kept whole: no member, no file
 			{path: "relative", err: "not collected"},
 			{path: d + "/../jupyterhub", err: "not collected"},
 			{path: d + "/absent", err: "not exist"},

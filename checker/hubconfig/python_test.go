@@ -1,0 +1,183 @@
+package hubconfig
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/hubsecrets/packer-plugin-jupyterhub/checker/facts"
+)
+
+// fakeToken stands for a secret written into a config; no output may
+// ever carry it.
+const fakeToken = "3f1c9a0e5b7d2468ace013579bdf2468ace013579bdf2468ace013579bdf0246"
+
+func TestReadHubSettings(t *testing.T) {
+	type want struct {
+		cookieFile, cookie, token facts.Setting
+	}
+	unset := facts.Setting{Kind: facts.SettingUnset}
+	file := func(attr, p string, line int) facts.Setting {
+		return facts.Setting{Kind: facts.SettingFile, Attr: attr, Path: p, Line: line}
+	}
+	const csf, cs, tok = "c.JupyterHub.cookie_secret_file", "c.JupyterHub.cookie_secret", "c.ConfigurableHTTPProxy.auth_token"
+	tests := []struct {
+		name string
+		src  string
+		want want
+	}{
+		{"empty", "", want{unset, unset, unset}},
+		{"README's two lines", `# jupyterhub_config.py
+from pathlib import Path
+c = get_config()  # noqa
+c.JupyterHub.cookie_secret_file = '/srv/jupyterhub/jupyterhub_cookie_secret'
+c.ConfigurableHTTPProxy.auth_token = Path('/srv/jupyterhub/proxy_auth_token').read_text().strip()
+`, want{file(csf, "/srv/jupyterhub/jupyterhub_cookie_secret", 4), unset,
+			facts.Setting{Kind: facts.SettingFile, Attr: tok, Path: "/srv/jupyterhub/proxy_auth_token", Stripped: true, Line: 5}}},
+		{"quote styles, raw and concatenated strings", `c.JupyterHub.cookie_secret_file = r"/srv/jupyterhub/" 'jupyterhub_cookie_secret'
+c.ConfigurableHTTPProxy.auth_token = open("""/srv/jupyterhub/proxy_auth_token""").read()
+`, want{file(csf, "/srv/jupyterhub/jupyterhub_cookie_secret", 1), unset,
+			file(tok, "/srv/jupyterhub/proxy_auth_token", 2)}},
+		{"os.path.join, variables, Path division, unclean paths", `import os
+import os.path as osp
+from pathlib import Path as P
+data_dir = '/srv/jupyterhub/'
+c.JupyterHub.cookie_secret_file = os.path.join(data_dir, 'jupyterhub_cookie_secret')
+c.ConfigurableHTTPProxy.auth_token = (P(data_dir) / 'x' / '..//proxy_auth_token').read_text().rstrip()
+c.JupyterHub.cookie_secret_file = osp.join('/etc', data_dir, 'jupyterhub_cookie_secret')
+`, want{file(csf, "/srv/jupyterhub/jupyterhub_cookie_secret", 7), unset,
+			facts.Setting{Kind: facts.SettingFile, Attr: tok, Path: "/srv/jupyterhub/proxy_auth_token", Stripped: true, Line: 6}}},
+		{"later assignment wins, multi-line statements", `c.JupyterHub.cookie_secret_file = '/tmp/old'
+c.JupyterHub.cookie_secret_file = (
+    '/srv/jupyterhub/'   # a comment inside
+    'jupyterhub_cookie_secret'
+)
+c.ConfigurableHTTPProxy.auth_token = \
+    os.environ['CONFIGPROXY_AUTH_TOKEN']
+`, want{file(csf, "/srv/jupyterhub/jupyterhub_cookie_secret", 2), unset,
+			facts.Setting{Kind: facts.SettingEnv, Attr: tok, Env: "CONFIGPROXY_AUTH_TOKEN", Line: 6}}},
+		{"inline secrets: only the kind", `c.JupyterHub.cookie_secret = bytes.fromhex('` + fakeToken + `')
+c.ConfigurableHTTPProxy.auth_token = '` + fakeToken + `'
+`, want{unset, facts.Setting{Kind: facts.SettingLiteral, Attr: cs, Line: 1},
+			facts.Setting{Kind: facts.SettingLiteral, Attr: tok, Line: 2}}},
+		{"empty literal token, getenv, deprecated alias", `c.JupyterHub.proxy_auth_token = ''
+c.JupyterHub.cookie_secret = os.getenv('JPY_COOKIE_SECRET', '').encode()
+`, want{unset, facts.Setting{Kind: facts.SettingEnv, Attr: cs, Env: "JPY_COOKIE_SECRET", Line: 2},
+			facts.Setting{Kind: facts.SettingLiteral, Attr: "c.JupyterHub.proxy_auth_token", Empty: true, Line: 1}}},
+		{"with block and item syntax", `with open('/srv/jupyterhub/proxy_auth_token') as f:
+    c['ConfigurableHTTPProxy']['auth_token'] = f.read().strip()
+`, want{unset, unset, facts.Setting{Kind: facts.SettingFile, Attr: "c.ConfigurableHTTPProxy.auth_token", Path: "/srv/jupyterhub/proxy_auth_token", Stripped: true, Line: 2}}},
+		{"conditional blocks", `import os
+if os.path.exists('/srv/jupyterhub/proxy_auth_token'):
+    c.ConfigurableHTTPProxy.auth_token = open('/srv/jupyterhub/proxy_auth_token').read().strip()
+    d = '/x'
+else: c.JupyterHub.cookie_secret_file = 'relative/secret'
+c.JupyterHub.cookie_secret = d
+`, want{facts.Setting{Kind: facts.SettingFile, Attr: csf, Path: "relative/secret", Line: 5, Conditional: true},
+			facts.Setting{Kind: facts.SettingUnknown, Attr: cs, Line: 6},
+			facts.Setting{Kind: facts.SettingFile, Attr: tok, Path: "/srv/jupyterhub/proxy_auth_token", Stripped: true, Line: 3, Conditional: true}}},
+		{"another config object name; unknown expressions", `config = get_config()
+config.JupyterHub.cookie_secret_file = os.path.join(os.path.dirname(__file__), 'secret')
+config.ConfigurableHTTPProxy.auth_token = secrets.token_hex(32)
+c.JupyterHub.cookie_secret = f'{x}'
+`, want{facts.Setting{Kind: facts.SettingUnknown, Attr: "config.JupyterHub.cookie_secret_file", Line: 2},
+			facts.Setting{Kind: facts.SettingUnknown, Attr: cs, Line: 4},
+			facts.Setting{Kind: facts.SettingUnknown, Attr: "config.ConfigurableHTTPProxy.auth_token", Line: 3}}},
+		{"augmented assignment forgets", `c.JupyterHub.cookie_secret_file = '/a'
+c.JupyterHub.cookie_secret_file += '/b'
+`, want{facts.Setting{Kind: facts.SettingUnknown, Attr: csf, Line: 2}, unset, unset}},
+		{"other objects and sections are not the config", `x = object()
+x.JupyterHub.cookie_secret_file = '/a'
+c.Spawner.cookie_secret_file = '/b'
+c.JupyterHub.cookie_secret_file_other = '/c'
+`, want{unset, unset, unset}},
+		{"a docstring, semicolons, annotations", `"""Config for the hub: c.JupyterHub.cookie_secret_file = '/no'"""
+a = 1; c.JupyterHub.cookie_secret_file: str = '/srv/jupyterhub/jupyterhub_cookie_secret'
+`, want{file(csf, "/srv/jupyterhub/jupyterhub_cookie_secret", 2), unset, unset}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			hc := ReadHub("/etc/jupyterhub/jupyterhub_config.py", []byte(tt.src))
+			if len(hc.Errors) != 0 {
+				t.Errorf("errors: %+v", hc.Errors)
+			}
+			for _, c := range []struct {
+				what      string
+				got, want facts.Setting
+			}{
+				{"cookie_secret_file", hc.CookieSecretFile, tt.want.cookieFile},
+				{"cookie_secret", hc.CookieSecret, tt.want.cookie},
+				{"proxy_auth_token", hc.ProxyToken, tt.want.token},
+			} {
+				if c.got != c.want {
+					t.Errorf("%s = %+v, want %+v", c.what, c.got, c.want)
+				}
+			}
+			assertNoSecretIn(t, hc)
+		})
+	}
+}
+
+func assertNoSecretIn(t *testing.T, v any) {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), fakeToken[:16]) {
+		t.Fatal("the facts carry (part of) a secret written in the config")
+	}
+}
+
+func TestReadHubSyntaxErrors(t *testing.T) {
+	tests := []struct {
+		name, src string
+		line      int
+		msg       string
+	}{
+		{"unterminated string", "c.JupyterHub.cookie_secret_file = '/srv\n", 1, "unterminated string literal"},
+		{"unterminated triple quote", "x = 1\ny = '''abc\n\n", 2, "unterminated triple-quoted string"},
+		{"unclosed bracket", "c.JupyterHub.cookie_secret_file = '/a'\nx = (1,\n2\n", 2, "never closed"},
+		{"unmatched bracket", "x = 1)\n", 1, "unmatched ')'"},
+		{"NUL byte", "x = 1\n\x00", 2, "null bytes"},
+		{"invalid UTF-8", "x = 1\ny = '\xff'\n", 2, "invalid UTF-8"},
+		{"backslash not at end of line", "x = 1 \\ y\n", 1, "after line continuation"},
+		{"too deeply nested", "x = " + strings.Repeat("(", 300) + "\n", 1, "too many nested parentheses"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			hc := ReadHub("/h.py", []byte(tt.src))
+			if len(hc.Errors) != 1 {
+				t.Fatalf("errors %+v, want one", hc.Errors)
+			}
+			e := hc.Errors[0]
+			if e.File != "/h.py" || e.Line != tt.line || !strings.Contains(e.Msg, tt.msg) {
+				t.Errorf("error %+v, want line %d and %q", e, tt.line, tt.msg)
+			}
+		})
+	}
+	// What was read before the error stays.
+	hc := ReadHub("/h.py", []byte("c.JupyterHub.cookie_secret_file = '/a'\nx = '\n"))
+	if hc.CookieSecretFile.Path != "/a" {
+		t.Errorf("settings before the error lost: %+v", hc.CookieSecretFile)
+	}
+}
+
+// TestReadHubHostileInput: long chains of operators and deep nesting stay
+// within the stack and finish quickly.
+func TestReadHubHostileInput(t *testing.T) {
+	for _, src := range []string{
+		"c.JupyterHub.cookie_secret = " + strings.Repeat("-", 1<<20) + "1\n",
+		"c.JupyterHub.cookie_secret = 1" + strings.Repeat(" ** 2", 1<<18) + "\n",
+		"c.JupyterHub.cookie_secret = 1" + strings.Repeat(" if 1 else 2", 1<<17) + "\n",
+		"c.JupyterHub.cookie_secret = " + strings.Repeat("not ", 1<<18) + "1\n",
+		"x = " + strings.Repeat("(", 199) + strings.Repeat(")", 199) + "\n",
+		strings.Repeat("if 1:\n", 1<<15),
+		strings.Repeat("a.", 1<<18) + "b = 1\n",
+	} {
+		hc := ReadHub("/h.py", []byte(src))
+		if hc.CookieSecret.Kind == facts.SettingLiteral {
+			t.Errorf("an expression was taken for a literal")
+		}
+	}
+}
