@@ -174,13 +174,16 @@ func TestRules(t *testing.T) {
 		"HUB025": "deny", "HUB026": "deny", "HUB027": "deny", "HUB028": "deny", "HUB029": "warn",
 		"HUB030": "deny", "HUB031": "warn", "HUB032": "warn", "HUB033": "deny", "HUB034": "deny",
 		"HUB035": "warn", "HUB037": "deny", "HUB040": "warn", "HUB041": "deny", "HUB042": "deny",
+		"HUB043": "deny", "HUB044": "warn", "HUB045": "deny", "HUB046": "warn", "HUB047": "deny",
+		"HUB048": "deny", "HUB049": "warn", "HUB050": "warn", "HUB051": "warn", "HUB052": "warn",
+		"HUB053": "warn", "HUB054": "warn", "HUB055": "deny", "HUB056": "warn", "HUB057": "warn",
 	} {
 		if got := byID[id].Severity; got != severity {
 			t.Errorf("rule %s severity %q, want %q", id, got, severity)
 		}
 	}
-	if len(rules) != 35 {
-		t.Errorf("%d rules, want 35", len(rules))
+	if len(rules) != 50 {
+		t.Errorf("%d rules, want 50", len(rules))
 	}
 	// Rules returns a copy: callers cannot change the engine's list.
 	rules[0].ID = "changed"
