@@ -30,6 +30,7 @@ func init() {
 // scanFlags are the flags shared by check and facts: what to look at.
 type scanFlags struct {
 	root, tar, dir, hubUnit string
+	hubConfig, nginxConfig  string
 	ssh                     sshFlags
 }
 
@@ -39,10 +40,12 @@ func (s *scanFlags) register(fs *flag.FlagSet) {
 	s.ssh.register(fs)
 	fs.StringVar(&s.dir, "dir", layout.DefaultDir, "the secrets directory, as a `PATH` inside the root")
 	fs.StringVar(&s.hubUnit, "hub-unit", layout.DefaultHubUnit, "the hub's systemd `UNIT` the first-boot unit must run before")
+	fs.StringVar(&s.hubConfig, "hub-config", source.DefaultHubConfig, "the hub's jupyterhub_config.py, as a `PATH` inside the root; checked when it exists")
+	fs.StringVar(&s.nginxConfig, "nginx-config", source.DefaultNginxConfig, "nginx's main configuration file, as a `PATH` inside the root; checked with its includes when it exists")
 }
 
 func (s *scanFlags) options() source.Options {
-	return source.Options{Dir: s.dir, HubUnit: s.hubUnit}
+	return source.Options{Dir: s.dir, HubUnit: s.hubUnit, HubConfig: s.hubConfig, NginxConfig: s.nginxConfig}
 }
 
 func (s *scanFlags) remote() bool { return len(s.ssh.hosts) > 0 || s.ssh.hostsFile != "" }
@@ -65,6 +68,14 @@ func (s *scanFlags) validate(fs *flag.FlagSet) error {
 	}
 	if set["tar"] && s.tar == "" {
 		return errors.New("--tar: want an archive FILE, or - for stdin")
+	}
+	for _, f := range []struct{ name, value, example string }{
+		{"hub-config", s.hubConfig, source.DefaultHubConfig},
+		{"nginx-config", s.nginxConfig, source.DefaultNginxConfig},
+	} {
+		if !path.IsAbs(f.value) || path.Clean(f.value) != f.value || f.value == "/" {
+			return fmt.Errorf("--%s %q: want an absolute, clean path inside the scanned root, such as %s", f.name, f.value, f.example)
+		}
 	}
 	if !s.remote() {
 		for _, name := range sshOnly {
@@ -155,6 +166,13 @@ image, a root filesystem archive, or remote hosts over SSH) against the Rego
 policy: modes, owners, types, the secrets' encoding and length, the DH
 parameters, and in the image profile that no per-instance secret was baked in
 and that the first-boot hook is installed.
+
+Where the hub and nginx are configured under the root, it also checks that
+they use those files: jupyterhub_config.py (--hub-config) for
+cookie_secret_file and the proxy token, and nginx's configuration
+(--nginx-config, with its includes) for ssl_dhparam, the DH parameters it
+names, and DHE suites enabled without DH parameters. A finding names the
+file and line, and its fix the line to write.
 
 No secret value is ever printed, in any format.
 
