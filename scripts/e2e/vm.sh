@@ -203,6 +203,15 @@ fi
 pass "packer build with the qemu builder and provisioner jupyterhub-secrets"
 check "the provisioner verified the image (Verified: no deny findings)" grep -q 'Verified: no deny findings' "$work/packer.log"
 check "the provisioner wrote its report ($report)" test -s "$report"
+# The build VM's only network: user networking with restrict=on, one SSH
+# forward on 127.0.0.1 (the command line the qemu plugin ran, from its log).
+build_net_restricted() {
+	local n
+	n=$(grep -a 'Executing .*qemu-system' "$work/packer-debug.log" | grep -o '"-netdev", "[^"]*"' | sort -u)
+	[ "$(grep -c . <<<"$n")" = 1 ] &&
+		grep -qx '"-netdev", "user,id=user.0,restrict=on,hostfwd=tcp:127.0.0.1:[0-9]*-:22"' <<<"$n"
+}
+check "the build VM had only -netdev user,...,restrict=on,hostfwd=tcp:127.0.0.1:PORT-:22" build_net_restricted
 phase_done "2b packer build"
 
 step "2. the output image"

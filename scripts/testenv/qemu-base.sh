@@ -37,7 +37,7 @@ cache=${HUBSECRETS_CACHE:-$repo/.cache}
 suite=bookworm
 out=$cache/qemu-base
 # Bump when the contents below change, so a stale cached disk is rebuilt.
-recipe=4
+recipe=5
 size=2G
 label=hubsecrets-root
 append="root=LABEL=$label rw console=ttyS0 panic=-1 systemd.show_status=1"
@@ -97,12 +97,15 @@ configure() {
 		UseDNS no
 	EOF
 	# Host keys are per machine: cloud-init makes them per instance; without
-	# cloud-init (no seed) this makes any that are missing.
+	# cloud-init (no seed) this makes any that are missing, before the unit's
+	# own config test (sshd -t), which fails without them.
 	rm -f "$r"/etc/ssh/ssh_host_*
 	mkdir -p "$r/etc/systemd/system/ssh.service.d"
 	cat >"$r/etc/systemd/system/ssh.service.d/hostkeys.conf" <<-'EOF'
 		[Service]
+		ExecStartPre=
 		ExecStartPre=/usr/bin/ssh-keygen -A
+		ExecStartPre=/usr/sbin/sshd -t
 	EOF
 
 	# qemu's user network answers DHCP itself; nothing leaves the host.
