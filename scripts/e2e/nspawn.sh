@@ -233,6 +233,29 @@ stopped() {
 	fi
 }
 
+# discard DIR...: remove roots no longer needed, in the background while the
+# test goes on (removing a 650 MB tree takes seconds here); reaped by
+# reap_discards before the summary, and by the cleanup after a failure.
+DISCARDS=()
+discard() {
+	rm -rf "$@" &
+	DISCARDS+=($!)
+}
+reap_discards() {
+	local p
+	for p in "${DISCARDS[@]}"; do wait "$p" || true; done
+	DISCARDS=()
+}
+on_exit reap_discards_any
+# reap_discards_any: from the cleanup subshell, which cannot wait for the
+# main shell's children: poll until they are gone.
+reap_discards_any() {
+	local p
+	for p in "${DISCARDS[@]}"; do
+		while [ -e "/proc/$p" ] && [ "$(awk '{ print $3 }' "/proc/$p/stat" 2>/dev/null)" != Z ]; do sleep 0.2; done
+	done
+}
+
 # ---------------------------------------------------------------------------
 step "1. set-up: Packer, the plugin, the hub root served by sshd on 127.0.0.1"
 t=$(date +%s)
@@ -306,6 +329,8 @@ else
 	fail "A and B: dhparam.pem differs from the image's"
 fi
 
+discard "$work/B" "$built"
+
 step "3b. reboot A (same instance-id): secrets and cookies survive"
 t=$(date +%s)
 a_cookie=$(secret_hash "$work/A/$cookie") || a_cookie=missing
@@ -348,6 +373,7 @@ for f in "$cookie" "$token"; do
 	if ! same_file "$work/A/$f" "$work/C/$f"; then pass "A and C: ${f##*/} differ"; else fail "A and C: ${f##*/} are the same"; fi
 done
 note "clone checked in $(($(date +%s) - t))s"
+discard "$work/C"
 
 step "3d. cookie secret modes: 0604 and 0640 against the hub and the policy"
 t=$(date +%s)
@@ -428,6 +454,7 @@ expect "E: SARIF and JUnit validate and report exactly the JSON's deny findings 
 	validate "$work/E.sarif" "$work/E.junit" "$ids"
 cp "$work/A.sarif" "$work/A.junit.xml" "$work"/E.* "$E2E_LOGS/"
 note "formats checked in $(($(date +%s) - t))s"
+discard "$work/A" "$work/E"
 
 # ---------------------------------------------------------------------------
 step "5. the tutorial's commands through Packer's shell provisioner"
@@ -450,6 +477,9 @@ else
 fi
 note "findings: $ids"
 grep -E '^(DENY|WARN) ' "$E2E_LOGS/tutorial.txt" | sed 's/^/    /' || true
+
+discard "$work/T"
+reap_discards
 
 # ---------------------------------------------------------------------------
 if summary; then E2E_STATUS=0; else E2E_STATUS=1; fi
