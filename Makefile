@@ -55,6 +55,9 @@ bench-dhparam: ## hubsecrets dhparam vs openssl dhparam at 2048 bits (N=7 rounds
 fuzz: ## run each fuzz target briefly (FUZZTIME=30s)
 	$(GO) test -run='^$$' -fuzz=FuzzParsePEM -fuzztime=$${FUZZTIME:-30s} ./internal/dhparam
 	$(GO) test -run='^$$' -fuzz=FuzzOpenTar -fuzztime=$${FUZZTIME:-30s} -fuzzminimizetime=50x ./checker/source
+	$(GO) test -run='^$$' -fuzz=FuzzParseRemote -fuzztime=$${FUZZTIME:-30s} -fuzzminimizetime=50x ./checker/source
+	$(GO) test -run='^$$' -fuzz=FuzzHubConfig -fuzztime=$${FUZZTIME:-30s} ./checker/hubconfig
+	$(GO) test -run='^$$' -fuzz=FuzzNginx -fuzztime=$${FUZZTIME:-30s} ./checker/hubconfig
 
 $(PACKER_SDC): go.mod
 	scripts/testenv/packer-sdc.sh >/dev/null

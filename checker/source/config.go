@@ -239,5 +239,48 @@ func (c configFS) exists(p string, last bool) (bool, error) {
 
 func hasGlobMagic(s string) bool { return strings.ContainsAny(s, "*?[") }
 
-// fnmatchToGo turns fnmatch's [!...] into path.Match's [^...].
-func fnmatchToGo(p string) string { return strings.ReplaceAll(p, "[!", "[^") }
+// fnmatchToGo turns an fnmatch(3) pattern into path.Match's: [!...] is
+// [^...], and a '[' that opens no complete bracket expression matches
+// itself, as in glibc.
+func fnmatchToGo(p string) string {
+	var b strings.Builder
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		switch {
+		case c == '\\' && i+1 < len(p):
+			b.WriteString(p[i : i+2])
+			i++
+		case c == '[':
+			j := i + 1
+			if j < len(p) && p[j] == '!' {
+				j++
+			}
+			if j < len(p) && p[j] == ']' {
+				j++ // a leading ] is a member
+			}
+			for j < len(p) && p[j] != ']' {
+				j++
+			}
+			if j >= len(p) {
+				b.WriteString(`\[`)
+				continue
+			}
+			class := p[i+1 : j]
+			neg := strings.HasPrefix(class, "!")
+			if neg {
+				class = class[1:]
+			}
+			if strings.HasPrefix(class, "]") {
+				class = `\]` + class[1:]
+			}
+			if neg {
+				class = "^" + class
+			}
+			b.WriteString("[" + class + "]")
+			i = j
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}

@@ -1,12 +1,15 @@
 package source
 
 import (
+	"archive/tar"
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"math/big"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -466,4 +469,72 @@ func lineDiff(got, want string) string {
 		}
 	}
 	return b.String()
+}
+
+// TestTarHostileConfigs: symlink loops, names with '..' aimed at nginx's
+// files and links climbing out of the root neither escape, hang nor pass
+// for files they are not.
+func TestTarHostileConfigs(t *testing.T) {
+	data := buildTar(t, tar.FormatPAX,
+		tm{name: "etc/", typ: tar.TypeDir, mode: 0o755},
+		tm{name: "etc/passwd", mode: 0o644, body: "root:x:0:0::/:/bin/sh\n"},
+		tm{name: "etc/nginx/", typ: tar.TypeDir, mode: 0o755},
+		tm{name: "etc/nginx/nginx.conf", mode: 0o644, body: "http { include loop/*.conf; include sites/x; include evil.conf; include up; include " + strings.Repeat("a/", 1000) + "b; }\n"},
+		tm{name: "etc/nginx/loop", typ: tar.TypeSymlink, link: "loop"},
+		tm{name: "etc/nginx/sites/", typ: tar.TypeDir, mode: 0o755},
+		tm{name: "etc/nginx/sites/x", typ: tar.TypeSymlink, link: "/etc/nginx/sites/y"},
+		tm{name: "etc/nginx/sites/y", typ: tar.TypeSymlink, link: "x"},
+		tm{name: "etc/nginx/x/../evil.conf", mode: 0o644, body: "server { listen 443 ssl; }\n"},
+		tm{name: "etc/nginx/up", typ: tar.TypeSymlink, link: "../../../../../../../etc/passwd"},
+		tm{name: "srv/jupyterhub/", typ: tar.TypeDir, mode: 0o755},
+	)
+	for how, r := range map[string]io.Reader{"file": bytes.NewReader(data), "stream": streamOnly{bytes.NewReader(data)}} {
+		fsys, err := OpenTar(r, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, err := Collect(context.Background(), fsys, facts.Source{}, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := doc.Nginx
+		if n == nil {
+			t.Fatalf("%s: no nginx facts", how)
+		}
+		var msgs []string
+		for _, e := range n.Errors {
+			msgs = append(msgs, fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg))
+		}
+		joined := strings.Join(msgs, "\n")
+		for _, want := range []string{"/etc/nginx/sites/x", "too many levels of symbolic links", "/etc/nginx/up:1: premature end of file"} {
+			if !strings.Contains(joined, want) {
+				t.Errorf("%s: nginx errors lack %q:\n%s", how, want, joined)
+			}
+		}
+		if !strings.Contains(strings.Join(doc.Errors, "\n"), "'..' component") {
+			t.Errorf("%s: the member aimed at evil.conf is not an error: %q", how, doc.Errors)
+		}
+		if slices.Contains(n.Files, "/etc/nginx/evil.conf") || len(n.Servers) != 0 {
+			t.Errorf("%s: read %v, servers %+v: a '..' member must never be read", how, n.Files, n.Servers)
+		}
+	}
+}
+
+func TestFnmatchToGo(t *testing.T) {
+	for pattern, cases := range map[string]map[string]bool{
+		"*.conf":   {"a.conf": true, "a.confx": false},
+		"[!a]*":    {"b": true, "a": false},
+		"0[":       {"0[": true, "0": false},
+		"[]x]":     {"]": true, "x": true, "y": false},
+		"a\\*":     {"a*": true, "ab": false},
+		"[a-c][!]": {"a]": false, "b!": false, "c[!]": true},
+		"[!]x]":    {"]": false, "y": true},
+	} {
+		for name, want := range cases {
+			got, err := path.Match(fnmatchToGo(pattern), name)
+			if err != nil || got != want {
+				t.Errorf("%q on %q: %v %v, want %v", pattern, name, got, err, want)
+			}
+		}
+	}
 }

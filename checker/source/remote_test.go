@@ -2,6 +2,7 @@ package source
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -139,5 +140,35 @@ func TestParseRemoteUncollectedPathFails(t *testing.T) {
 	}
 	if _, err := fsys.Lstat("/y"); err == nil || isNotExist(err) {
 		t.Errorf("Lstat(/y) = %v, want a 'not collected' error, never a silent absence", err)
+	}
+}
+
+// TestRemoteStatsEachPathOnce: the expected files are stat'ed by the list,
+// not again by the directory walk.
+func TestRemoteStatsEachPathOnce(t *testing.T) {
+	if _, err := exec.LookPath("dash"); err != nil {
+		t.Skip("dash not installed")
+	}
+	tr := testtree.Correct(t)
+	tr.Write("/srv/jupyterhub/.hubsecrets-instance", 0o600, "x\n")
+	tr.Write("/srv/jupyterhub/extra", 0o600, "x\n")
+	out, err := exec.Command("dash", "-c", RemoteScript(Options{Dir: tr.Path("/srv/jupyterhub")})).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	for _, line := range strings.Split(string(out), "\n") {
+		if f := strings.Fields(line); len(f) > 1 && (f[0] == "S" || f[0] == "N") {
+			seen[f[1]]++
+		}
+	}
+	for p, n := range seen {
+		if n > 1 {
+			b, _ := hex.DecodeString(p)
+			t.Errorf("%s stat'ed %d times", b, n)
+		}
+	}
+	if seen[hex.EncodeToString([]byte(tr.Path("/srv/jupyterhub/extra")))] != 1 {
+		t.Error("the unexpected entry was not stat'ed")
 	}
 }

@@ -58,6 +58,15 @@ func FuzzOpenTar(f *testing.F) {
 		tm{name: "srv", typ: tar.TypeSymlink, link: "srv"},
 		tm{name: "srv/jupyterhub/" + strings.Repeat("n", 120), body: "x"},
 	))
+	f.Add(buildTar(f, tar.FormatPAX,
+		tm{name: "etc/nginx/nginx.conf", body: "http { include s/*; include up; server { listen 443 ssl; ssl_dhparam /opt/dh.pem; } }"},
+		tm{name: "etc/nginx/s/a", typ: tar.TypeSymlink, link: "/etc/nginx/s/b"},
+		tm{name: "etc/nginx/s/b", typ: tar.TypeSymlink, link: "a"},
+		tm{name: "etc/nginx/up", typ: tar.TypeSymlink, link: "../../../../etc/jupyterhub/jupyterhub_config.py"},
+		tm{name: "etc/jupyterhub/jupyterhub_config.py", body: "c.JupyterHub.cookie_secret_file = '/x'\n"},
+		tm{name: "opt/dh.pem", body: "-----BEGIN DH PARAMETERS-----\nMAA=\n-----END DH PARAMETERS-----\n"},
+		tm{name: "etc/nginx/x/../s/c", body: "server {}"},
+	))
 	f.Add([]byte{})
 
 	f.Fuzz(func(t *testing.T, data []byte) {
