@@ -226,4 +226,3 @@ func negotiatesDHE(t *testing.T, port int) bool {
 	}
 	return ok
 }
-
