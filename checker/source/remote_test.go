@@ -23,7 +23,7 @@ func busyboxOnly(t *testing.T) string {
 		t.Skip("busybox not installed")
 	}
 	dir := t.TempDir()
-	for _, applet := range []string{"sh", "stat", "od", "tr", "head", "readlink", "printf", "echo", "["} {
+	for _, applet := range []string{"sh", "stat", "od", "tr", "head", "readlink", "printf", "echo", "[", "awk"} {
 		if err := os.Symlink(bb, filepath.Join(dir, applet)); err != nil {
 			t.Fatal(err)
 		}
