@@ -2,6 +2,7 @@ package hubconfig
 
 import (
 	"encoding/json"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -180,4 +181,127 @@ func TestReadHubHostileInput(t *testing.T) {
 			t.Errorf("an expression was taken for a literal")
 		}
 	}
+}
+
+// pyHarness runs a config file the way the hub does (exec, with c and
+// get_config) in a real Python, where open(), Path.read_text() and
+// os.environ return markers, and prints where each setting came from.
+const pyHarness = `
+import builtins, json, os, pathlib, sys
+
+class Section:
+    def __init__(self, name):
+        object.__setattr__(self, "_name", name)
+    def __setattr__(self, attr, value):
+        got[self._name + "." + attr] = value
+    def __setitem__(self, attr, value):
+        got[self._name + "." + attr] = value
+
+class Config:
+    def __getattr__(self, name):
+        return Section(name)
+    def __getitem__(self, name):
+        return Section(name)
+
+class Marked:
+    def __init__(self, path):
+        self.path = str(path)
+    def read(self):
+        return "\0FILE:" + self.path + "\n"
+    readline = read
+    def __enter__(self):
+        return self
+    def __exit__(self, *a):
+        return False
+
+class Env(dict):
+    def __getitem__(self, k):
+        return "\0ENV:" + k
+    def get(self, k, d=None):
+        return "\0ENV:" + k
+
+got = {}
+builtins.open = lambda p, *a, **k: Marked(p)
+pathlib.Path.read_text = lambda self, *a, **k: "\0FILE:" + str(self) + "\n"
+os.environ = Env()
+os.getenv = lambda k, d=None: "\0ENV:" + k
+c = Config()
+src = sys.stdin.read()
+exec(compile(src, "jupyterhub_config.py", "exec"), {"c": c, "get_config": lambda: c})
+
+out = {}
+for key, v in got.items():
+    if isinstance(v, bytes):
+        v = v.decode("latin-1")
+    if v.startswith("\0FILE:"):
+        p = v[6:].rstrip("\n")
+        # The reader cleans absolute paths lexically, as it compares them.
+        out[key] = {"kind": "file", "path": os.path.normpath(p) if p.startswith("/") else p, "stripped": not v.endswith("\n")}
+    elif v.startswith("\0ENV:"):
+        out[key] = {"kind": "env", "env": v[5:]}
+    elif key.endswith("cookie_secret_file"):
+        out[key] = {"kind": "file", "path": os.path.normpath(v) if v.startswith("/") else v}
+    else:
+        out[key] = {"kind": "literal", "empty": v == ""}
+print(json.dumps(out))
+`
+
+// TestReadHubMatchesPython runs the reader's cases, where it reaches a
+// definite answer, through a real Python and compares where each setting
+// comes from.
+func TestReadHubMatchesPython(t *testing.T) {
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("python3 not installed")
+	}
+	for _, src := range []string{
+		"from pathlib import Path\nc = get_config()\nc.JupyterHub.cookie_secret_file = '/srv/jupyterhub/jupyterhub_cookie_secret'\nc.ConfigurableHTTPProxy.auth_token = Path('/srv/jupyterhub/proxy_auth_token').read_text().strip()\n",
+		"c.JupyterHub.cookie_secret_file = r\"/srv/jupyterhub/\" 'jupyterhub_cookie_secret'\nc.ConfigurableHTTPProxy.auth_token = open(\"\"\"/srv/jupyterhub/proxy_auth_token\"\"\").read()\n",
+		"import os\nimport os.path as osp\nfrom pathlib import Path as P\ndata_dir = '/srv/jupyterhub/'\nc.JupyterHub.cookie_secret_file = os.path.join(data_dir, 'jupyterhub_cookie_secret')\nc.ConfigurableHTTPProxy.auth_token = (P(data_dir) / 'x' / '..//proxy_auth_token').read_text().rstrip()\nc.JupyterHub.cookie_secret_file = osp.join('/etc', data_dir, 'jupyterhub_cookie_secret')\n",
+		"import os\nc.JupyterHub.cookie_secret_file = '/tmp/old'\nc.JupyterHub.cookie_secret_file = (\n    '/srv/jupyterhub/'   # a comment inside\n    'jupyterhub_cookie_secret'\n)\nc.ConfigurableHTTPProxy.auth_token = \\\n    os.environ['CONFIGPROXY_AUTH_TOKEN']\n",
+		"c.ConfigurableHTTPProxy.auth_token = '" + fakeToken + "'\nc.JupyterHub.cookie_secret = b'\\x01\\x02'\n",
+		"import os\nc.JupyterHub.proxy_auth_token = ''\nc.JupyterHub.cookie_secret = os.getenv('JPY_COOKIE_SECRET', '').encode()\n",
+		"with open('/srv/jupyterhub/proxy_auth_token') as f:\n    c['ConfigurableHTTPProxy']['auth_token'] = f.read().strip()\n",
+		"config = get_config()\nx = 1; config.JupyterHub.cookie_secret_file: str = '/srv//jupyterhub/./s'\n",
+	} {
+		cmd := exec.Command("python3", "-c", pyHarness)
+		cmd.Stdin = strings.NewReader(src)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("python3: %v\n%s\n%s", err, src, stderr(err))
+		}
+		var py map[string]struct {
+			Kind, Path, Env string
+			Stripped, Empty bool
+		}
+		if err := json.Unmarshal(out, &py); err != nil {
+			t.Fatal(err)
+		}
+		hc := ReadHub("/h.py", []byte(src))
+		for key, s := range map[string]facts.Setting{
+			"JupyterHub.cookie_secret_file":    hc.CookieSecretFile,
+			"JupyterHub.cookie_secret":         hc.CookieSecret,
+			"ConfigurableHTTPProxy.auth_token": hc.ProxyToken,
+			"JupyterHub.proxy_auth_token":      hc.ProxyToken,
+		} {
+			p, ok := py[key]
+			if !ok {
+				continue
+			}
+			if s.Kind != p.Kind || s.Path != p.Path || s.Env != p.Env || s.Stripped != p.Stripped || s.Empty != p.Empty {
+				t.Errorf("%s in\n%s\nreader %+v, python %+v", key, src, s, p)
+			}
+		}
+		for _, key := range []string{"JupyterHub.cookie_secret_file", "JupyterHub.cookie_secret"} {
+			if _, ok := py[key]; !ok && map[string]facts.Setting{"JupyterHub.cookie_secret_file": hc.CookieSecretFile, "JupyterHub.cookie_secret": hc.CookieSecret}[key].Kind != facts.SettingUnset {
+				t.Errorf("%s: python never set it, the reader says %+v\n%s", key, hc, src)
+			}
+		}
+	}
+}
+
+func stderr(err error) string {
+	if ee, ok := err.(*exec.ExitError); ok {
+		return string(ee.Stderr)
+	}
+	return ""
 }
