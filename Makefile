@@ -3,7 +3,8 @@ SHELL := /bin/bash
 GO    ?= go
 BIN   := bin
 VERSION_PKG := github.com/hubsecrets/packer-plugin-jupyterhub/version
-PACKER_SDC := .cache/bin/packer-sdc
+CACHE      := $(or $(HUBSECRETS_CACHE),.cache)
+PACKER_SDC := $(CACHE)/bin/packer-sdc
 PLUGIN     := packer-plugin-jupyterhub
 
 .PHONY: help build plugin install e2e e2e-vm e2e-provisioner bench-provision demo test lint fmt vet staticcheck bench bench-check bench-scan bench-dhparam fuzz generate clean
@@ -63,12 +64,12 @@ $(PACKER_SDC): go.mod
 	scripts/testenv/packer-sdc.sh >/dev/null
 
 generate: $(PACKER_SDC) ## regenerate the HCL2 spec and the Packer docs (.web-docs)
-	PATH=$(CURDIR)/.cache/bin:$$PATH $(GO) generate ./...
+	PATH=$(abspath $(CACHE))/bin:$$PATH $(GO) generate ./...
 	.web-docs/scripts/render.sh $(PACKER_SDC)
 
 plugin: $(PACKER_SDC) ## build bin/packer-plugin-jupyterhub and packer-sdc plugin-check it
 	$(GO) build -o $(BIN)/$(PLUGIN) ./cmd/packer-plugin-jupyterhub
-	cd $(BIN) && ../$(PACKER_SDC) plugin-check $(PLUGIN)
+	cd $(BIN) && $(abspath $(PACKER_SDC)) plugin-check $(PLUGIN)
 
 install: plugin ## install the plugin into the local Packer (packer plugins install --path)
 	p=$$(command -v packer || scripts/testenv/packer.sh) && CHECKPOINT_DISABLE=1 $$p plugins install --path $(BIN)/$(PLUGIN) github.com/hubsecrets/jupyterhub
