@@ -19,7 +19,11 @@ import (
 // DefaultIdentitySources are where the script looks for the instance
 // identity, in order: cloud-init's instance-id for this boot, the one
 // cloud-init recorded (updated by cloud-init.service, which the unit runs
-// after), the DMI product UUID, and systemd's machine-id.
+// after), the DMI product UUID, and systemd's machine-id. A source holding
+// cloud-init's DataSourceNone id (iid-datasource-none, the same everywhere)
+// is skipped. The recorded instance-id is trusted even on a boot where
+// cloud-init did not run: an image that turns cloud-init off for good
+// should remove /var/lib/cloud/data/instance-id, or set its own list.
 var DefaultIdentitySources = []string{
 	"/run/cloud-init/.instance-id",
 	"/var/lib/cloud/data/instance-id",

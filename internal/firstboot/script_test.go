@@ -451,6 +451,8 @@ func TestScriptIdentitySources(t *testing.T) {
 		{"blank instance-id skipped", [4]string{"-", " \n", "dmi-uuid\n", "machine\n"}, "dmi-uuid"},
 		{"machine-id last", [4]string{"-", "-", "-", "machine\n"}, "machine"},
 		{"no trailing newline", [4]string{"-", "-", "-", "machine"}, "machine"},
+		{"cloud-init's no-datasource id skipped", [4]string{"iid-datasource-none\n", "iid-datasource-none\n", "dmi-uuid\n", "machine\n"}, "dmi-uuid"},
+		{"no-datasource run file, real recorded id", [4]string{"iid-datasource-none\n", "i-var\n", "dmi-uuid\n", "machine\n"}, "i-var"},
 		{"uninitialized machine-id skipped", [4]string{"-", "-", "-", "uninitialized\n"}, ""},
 		{"empty machine-id skipped", [4]string{"-", "-", "-", ""}, ""},
 		{"nothing at all", [4]string{"-", "-", "-", "-"}, ""},
