@@ -1,16 +1,12 @@
 package report
 
 import (
-	"context"
 	"encoding/json"
 	"encoding/xml"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/open-policy-agent/opa/v1/rego"
 )
 
 // External reports: files that `hubsecrets check` wrote outside this test,
@@ -71,18 +67,8 @@ func TestExternalSARIF(t *testing.T) {
 	if err := json.Unmarshal(b, &doc); err != nil {
 		t.Fatalf("%s: not JSON: %v", os.Getenv(envSARIF), err)
 	}
-	schema, err := os.ReadFile(filepath.Join("testdata", "sarif-schema-2.1.0.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rs, err := rego.New(rego.Query("result := json.match_schema(input.doc, input.schema)"),
-		rego.Input(map[string]any{"doc": doc, "schema": string(schema)})).Eval(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	res := rs[0].Bindings["result"].([]any)
-	if ok, _ := res[0].(bool); !ok {
-		t.Fatalf("%s: not valid SARIF 2.1.0: %v", os.Getenv(envSARIF), res[1])
+	if ok, errs := sarifValidator(t)(doc); !ok {
+		t.Fatalf("%s: not valid SARIF 2.1.0: %v", os.Getenv(envSARIF), errs)
 	}
 
 	var errors []string

@@ -244,7 +244,10 @@ func TestCamelCase(t *testing.T) {
 // TestSARIFSchema validates every fixture's output against the SARIF 2.1.0
 // JSON schema (testdata, see its NOTICE), with OPA's json.match_schema:
 // OPA is already a dependency, so the test needs no schema library of its own.
-func TestSARIFSchema(t *testing.T) {
+// sarifValidator returns a check of a decoded document against the OASIS
+// SARIF 2.1.0 schema in testdata: whether it is valid, and the errors.
+func sarifValidator(t *testing.T) func(doc any) (bool, any) {
+	t.Helper()
 	schema, err := os.ReadFile(filepath.Join("testdata", "sarif-schema-2.1.0.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -254,7 +257,7 @@ func TestSARIFSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	validate := func(doc any) (bool, any) {
+	return func(doc any) (bool, any) {
 		rs, err := query.Eval(context.Background(), rego.EvalInput(map[string]any{"doc": doc, "schema": string(schema)}))
 		if err != nil {
 			t.Fatal(err)
@@ -262,7 +265,10 @@ func TestSARIFSchema(t *testing.T) {
 		res := rs[0].Bindings["result"].([]any)
 		return res[0].(bool), res[1]
 	}
+}
 
+func TestSARIFSchema(t *testing.T) {
+	validate := sarifValidator(t)
 	for _, fx := range fixtures {
 		t.Run(fx.name, func(t *testing.T) {
 			var doc any
