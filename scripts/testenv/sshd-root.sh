@@ -26,6 +26,8 @@
 set -eu
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=scripts/testenv/lib.sh
+. "$repo/scripts/testenv/lib.sh"
 cache=${HUBSECRETS_CACHE:-$repo/.cache}
 suite=bookworm
 tarball=$cache/rootfs/$suite-sshd.tar.gz
@@ -34,14 +36,6 @@ die() { echo "sshd-root.sh: $*" >&2; exit 1; }
 say() { echo "sshd-root.sh: $*" >&2; }
 
 [ "$(id -u)" -eq 0 ] || die "needs root (debootstrap, chroot, mknod)"
-
-mirror() {
-	if [ -n "${DEBIAN_MIRROR:-}" ]; then echo "$DEBIAN_MIRROR"; return; fi
-	# The mirror apt already uses: the only Debian network this host may reach.
-	m=$(sed -n 's/^URIs: *\(http[^ ]*\/debian\)\/*$/\1/p' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n1)
-	[ -n "$m" ] || m=$(sed -n 's/^deb \[*[^]]*\]* *\(http[^ ]*\/debian\)\/* .*/\1/p; s/^deb \(http[^ ]*\/debian\)\/* .*/\1/p' /etc/apt/sources.list 2>/dev/null | head -n1)
-	echo "${m:-http://deb.debian.org/debian}"
-}
 
 build() {
 	[ -f "$tarball" ] && return 0
@@ -63,13 +57,6 @@ build() {
 	rm -rf "$work"
 	trap - EXIT INT TERM
 	say "cached $tarball ($(du -h "$tarball" | cut -f1))"
-}
-
-# umount_under unmounts every mount point at or below $1, deepest first.
-umount_under() {
-	r=$(readlink -f "$1" 2>/dev/null) || return 0
-	awk -v r="$r" '$5 == r || index($5, r "/") == 1 { print $5 }' /proc/self/mountinfo |
-		sort -r | while read -r m; do umount "$m" || umount -l "$m"; done
 }
 
 free_port() {
