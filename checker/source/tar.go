@@ -17,7 +17,6 @@ import (
 
 	"github.com/hubsecrets/packer-plugin-jupyterhub/checker/facts"
 	"github.com/hubsecrets/packer-plugin-jupyterhub/checker/hubconfig"
-	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/layout"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -146,10 +145,7 @@ type tarFS struct {
 // told apart by content. An archive that is not whole is an error.
 func OpenTar(r io.Reader, opt Options) (FS, error) {
 	opt = opt.withDefaults()
-	// The same rule as Collect's, checked before reading any of the archive.
-	if !path.IsAbs(opt.Dir) || path.Clean(opt.Dir) != opt.Dir || opt.Dir == "/" {
-		return nil, fmt.Errorf("secrets directory %q: want an absolute, clean path below / such as %s", opt.Dir, layout.DefaultDir)
-	}
+	// The same rules as Collect's, checked before reading any of the archive.
 	if err := opt.validate(); err != nil {
 		return nil, err
 	}
