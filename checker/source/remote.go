@@ -311,9 +311,6 @@ func (m *memFS) record(text string) error {
 	if err != nil {
 		return err
 	}
-	if p == "" {
-		return fmt.Errorf("malformed record %q: empty path", truncate(text, 40))
-	}
 	// The shell joins relative include arguments to nginx's prefix without
 	// cleaning them; Go asks with clean paths.
 	p = path.Clean(p)
