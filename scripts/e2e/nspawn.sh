@@ -248,11 +248,11 @@ reap_discards() {
 }
 on_exit reap_discards_any
 # reap_discards_any: from the cleanup subshell, which cannot wait for the
-# main shell's children: poll until they are gone.
+# main shell's children: poll until they are gone (alive: lib-nspawn.sh).
 reap_discards_any() {
 	local p
 	for p in "${DISCARDS[@]}"; do
-		while [ -e "/proc/$p" ] && [ "$(awk '{ print $3 }' "/proc/$p/stat" 2>/dev/null)" != Z ]; do sleep 0.2; done
+		while alive "$p"; do sleep 0.2; done
 	done
 }
 
