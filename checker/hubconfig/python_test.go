@@ -253,7 +253,8 @@ func TestReadHubMatchesPython(t *testing.T) {
 	if _, err := exec.LookPath("python3"); err != nil {
 		t.Skip("python3 not installed")
 	}
-	for _, src := range []string{
+	// Failures name the case, not its source: one holds fakeToken.
+	for i, src := range []string{
 		"from pathlib import Path\nc = get_config()\nc.JupyterHub.cookie_secret_file = '/srv/jupyterhub/jupyterhub_cookie_secret'\nc.ConfigurableHTTPProxy.auth_token = Path('/srv/jupyterhub/proxy_auth_token').read_text().strip()\n",
 		"c.JupyterHub.cookie_secret_file = r\"/srv/jupyterhub/\" 'jupyterhub_cookie_secret'\nc.ConfigurableHTTPProxy.auth_token = open(\"\"\"/srv/jupyterhub/proxy_auth_token\"\"\").read()\n",
 		"import os\nimport os.path as osp\nfrom pathlib import Path as P\ndata_dir = '/srv/jupyterhub/'\nc.JupyterHub.cookie_secret_file = os.path.join(data_dir, 'jupyterhub_cookie_secret')\nc.ConfigurableHTTPProxy.auth_token = (P(data_dir) / 'x' / '..//proxy_auth_token').read_text().rstrip()\nc.JupyterHub.cookie_secret_file = osp.join('/etc', data_dir, 'jupyterhub_cookie_secret')\n",
@@ -267,7 +268,7 @@ func TestReadHubMatchesPython(t *testing.T) {
 		cmd.Stdin = strings.NewReader(src)
 		out, err := cmd.Output()
 		if err != nil {
-			t.Fatalf("python3: %v\n%s\n%s", err, src, stderr(err))
+			t.Fatalf("case %d: python3: %v\n%s", i, err, stderr(err))
 		}
 		var py map[string]struct {
 			Kind, Path, Env string
@@ -277,23 +278,24 @@ func TestReadHubMatchesPython(t *testing.T) {
 			t.Fatal(err)
 		}
 		hc := ReadHub("/h.py", []byte(src))
-		for key, s := range map[string]facts.Setting{
+		got := map[string]facts.Setting{
 			"JupyterHub.cookie_secret_file":    hc.CookieSecretFile,
 			"JupyterHub.cookie_secret":         hc.CookieSecret,
 			"ConfigurableHTTPProxy.auth_token": hc.ProxyToken,
 			"JupyterHub.proxy_auth_token":      hc.ProxyToken,
-		} {
+		}
+		for key, s := range got {
 			p, ok := py[key]
 			if !ok {
 				continue
 			}
 			if s.Kind != p.Kind || s.Path != p.Path || s.Env != p.Env || s.Stripped != p.Stripped || s.Empty != p.Empty {
-				t.Errorf("%s in\n%s\nreader %+v, python %+v", key, src, s, p)
+				t.Errorf("case %d: %s: reader %+v, python %+v", i, key, s, p)
 			}
 		}
 		for _, key := range []string{"JupyterHub.cookie_secret_file", "JupyterHub.cookie_secret"} {
-			if _, ok := py[key]; !ok && map[string]facts.Setting{"JupyterHub.cookie_secret_file": hc.CookieSecretFile, "JupyterHub.cookie_secret": hc.CookieSecret}[key].Kind != facts.SettingUnset {
-				t.Errorf("%s: python never set it, the reader says %+v\n%s", key, hc, src)
+			if _, ok := py[key]; !ok && got[key].Kind != facts.SettingUnset {
+				t.Errorf("case %d: %s: python never set it, the reader says %+v", i, key, got[key])
 			}
 		}
 	}
