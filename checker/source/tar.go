@@ -911,11 +911,16 @@ func looksLikeDH(b []byte) bool {
 // inRegion says whether p lies in a configuration region.
 func (t *tarFS) inRegion(p string) bool {
 	for _, r := range t.regions {
-		if p == r || r == "/" || strings.HasPrefix(p, r+"/") {
+		if under(p, r) {
 			return true
 		}
 	}
 	return false
+}
+
+// under says whether p is dir or lies below it.
+func under(p, dir string) bool {
+	return p == dir || dir == "/" || strings.HasPrefix(p, dir+"/")
 }
 
 // trackConfig returns the entry keeping member name when the configuration
@@ -927,8 +932,7 @@ func (t *tarFS) trackConfig(name string, hdr *tar.Header) *tarEntry {
 	}
 	var limit, size int64
 	if hdr.Typeflag == tar.TypeReg || hdr.Typeflag == tar.TypeCont || hdr.Typeflag == tar.TypeLink {
-		nginx := name == t.nginxDir || strings.HasPrefix(name, t.nginxDir+"/") || t.nginxDir == "/"
-		if nginx || strings.HasSuffix(name, ".conf") {
+		if under(name, t.nginxDir) || strings.HasSuffix(name, ".conf") {
 			limit, size = hubconfig.MaxFileSize+1, hdr.Size
 		}
 	}
