@@ -24,6 +24,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 
 	"github.com/hubsecrets/packer-plugin-jupyterhub/checker/facts"
+	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/params"
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/report"
 	"github.com/hubsecrets/packer-plugin-jupyterhub/policy"
 )
@@ -54,6 +55,10 @@ type Options struct {
 	// data, as opa eval --data does; e.g. {"hubsecrets": {"params": {...}}}
 	// sets the policy's parameters.
 	DataFiles []string
+	// Params are site parameters set by the caller's own options (a CLI
+	// flag, a provisioner option), merged over DataFiles' hubsecrets.params
+	// and validated like them.
+	Params map[string]any
 }
 
 // Engine evaluates facts documents against the embedded policy and the
@@ -62,6 +67,8 @@ type Options struct {
 type Engine struct {
 	profile string
 	query   rego.PreparedEvalQuery
+	// paramsQuery asks the policy for the parameters in force.
+	paramsQuery rego.PreparedEvalQuery
 	// sources are the deny and warn rules the query evaluates, in the order
 	// of its bindings (r0, r1, ...).
 	sources []ruleSource
@@ -97,13 +104,16 @@ func NewEngine(ctx context.Context, opt Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(opt.Params) > 0 {
+		overlayParams(documents, opt.Params)
+	}
 	compiler := ast.NewCompiler().WithDefaultRegoVersion(ast.RegoV1)
 	if compiler.Compile(modules); compiler.Failed() {
 		return nil, fmt.Errorf("compile policy: %w", compiler.Errors)
 	}
 	store := inmem.NewFromObject(documents)
 
-	if err := checkParams(ctx, compiler, store, opt.DataFiles); err != nil {
+	if err := checkParams(ctx, compiler, store, paramSources(opt)); err != nil {
 		return nil, err
 	}
 
@@ -129,7 +139,62 @@ func NewEngine(ctx context.Context, opt Options) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("prepare policy: %w", err)
 	}
+	e.paramsQuery, err = rego.New(
+		rego.Query("cfg := data.hubsecrets.cfg; secret := data.hubsecrets.allowed_secret_modes; dh := data.hubsecrets.dh_modes"),
+		rego.Compiler(compiler),
+		rego.Store(store),
+		rego.SetRegoVersion(ast.RegoV1),
+		rego.StrictBuiltinErrors(true),
+	).PrepareForEval(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("prepare policy: %w", err)
+	}
 	return e, nil
+}
+
+// Params returns the parameters in force for doc: the policy's defaults,
+// then the contract doc carries (the host's own parameters file), then the
+// site's data. A nil doc gives the defaults and the site's data. Parts that
+// make or install something take their owner, modes and sizes from here,
+// so that what they make is what the policy accepts.
+func (e *Engine) Params(ctx context.Context, doc *facts.Document) (params.Params, error) {
+	var input ast.Value = ast.NewObject()
+	if doc != nil {
+		var err error
+		if input, err = e.input(doc); err != nil {
+			return params.Params{}, err
+		}
+	}
+	rs, err := e.paramsQuery.Eval(ctx, rego.EvalParsedInput(input))
+	if err != nil {
+		return params.Params{}, fmt.Errorf("policy parameters: %w", err)
+	}
+	if len(rs) != 1 {
+		return params.Params{}, errors.New("policy parameters: data.hubsecrets.cfg is undefined")
+	}
+	var p params.Params
+	if err := remarshal(rs[0].Bindings["cfg"], &p); err != nil {
+		return params.Params{}, fmt.Errorf("policy parameters: %w", err)
+	}
+	if err := remarshal(rs[0].Bindings["secret"], &p.AllowedSecretModes); err != nil {
+		return params.Params{}, fmt.Errorf("policy parameters: %w", err)
+	}
+	if err := remarshal(rs[0].Bindings["dh"], &p.AllowedDHParamModes); err != nil {
+		return params.Params{}, fmt.Errorf("policy parameters: %w", err)
+	}
+	if err := p.Validate(); err != nil {
+		return params.Params{}, err
+	}
+	return p, nil
+}
+
+// remarshal converts an evaluation result (JSON-like values) to v.
+func remarshal(from any, v any) error {
+	b, err := json.Marshal(from)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, v)
 }
 
 // loadModules parses the embedded policy and the site's policies, with
@@ -157,10 +222,27 @@ func loadModules(dirs []string) (map[string]*ast.Module, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load policy: %w", err)
 	}
+	for _, d := range dirs {
+		if !holdsModule(res.Modules, d) {
+			return nil, fmt.Errorf("load policy: %s holds no Rego policy (.rego files other than *_test.rego): give a directory or file of site policies", d)
+		}
+	}
 	for name, f := range res.Modules {
 		modules[name] = f.Parsed
 	}
 	return modules, nil
+}
+
+// holdsModule reports whether a module was loaded from path or below it.
+func holdsModule(mods map[string]*loader.RegoFile, p string) bool {
+	clean := filepath.Clean(p)
+	for _, m := range mods {
+		n := filepath.Clean(m.Name)
+		if n == clean || strings.HasPrefix(n, clean+string(filepath.Separator)) {
+			return true
+		}
+	}
+	return false
 }
 
 // loadData loads JSON and YAML data files into one document, as opa eval
@@ -190,13 +272,66 @@ func loadData(files []string) (map[string]any, error) {
 		name := res.Modules[slices.Sorted(maps.Keys(res.Modules))[0]].Name
 		return nil, fmt.Errorf("load data: %s is a Rego policy, not a data file: pass it as a policy", name)
 	}
+	if err := checkDataShape(res.Documents); err != nil {
+		return nil, fmt.Errorf("load data from %s: %w", strings.Join(files, ", "), err)
+	}
 	return res.Documents, nil
+}
+
+// overlayParams merges p over documents' hubsecrets.params, key by key.
+func overlayParams(documents map[string]any, p map[string]any) {
+	hs, _ := documents["hubsecrets"].(map[string]any)
+	if hs == nil {
+		hs = map[string]any{}
+		documents["hubsecrets"] = hs
+	}
+	ps, _ := hs["params"].(map[string]any)
+	if ps == nil {
+		ps = map[string]any{}
+		hs["params"] = ps
+	}
+	maps.Copy(ps, p)
+}
+
+// checkDataShape refuses a hubsecrets document the policy would silently
+// ignore: it must be an object of params and host (the contract's shape).
+func checkDataShape(docs map[string]any) error {
+	hs, ok := docs["hubsecrets"]
+	if !ok {
+		return nil
+	}
+	m, ok := hs.(map[string]any)
+	if !ok {
+		return fmt.Errorf(`"hubsecrets" must be an object such as {"params": {"allow_group_read": true}}, not %s`, jsonType(hs))
+	}
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		if k != "params" && k != "host" {
+			return fmt.Errorf(`"hubsecrets.%s": unknown key; a data file sets "hubsecrets.params" (and "hubsecrets.host" in a host's contract)`, k)
+		}
+	}
+	return nil
+}
+
+func jsonType(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "a boolean"
+	case string:
+		return "a string"
+	case []any:
+		return "an array"
+	case map[string]any:
+		return "an object"
+	}
+	return "a number"
 }
 
 // checkParams refuses site parameters the policy would not understand
 // (param_errors in policy/params.rego): a misspelt parameter must not be
 // silently ignored.
-func checkParams(ctx context.Context, compiler *ast.Compiler, store storage.Store, dataFiles []string) error {
+func checkParams(ctx context.Context, compiler *ast.Compiler, store storage.Store, sources []string) error {
 	rs, err := rego.New(
 		rego.Query("errs := data.hubsecrets.param_errors"),
 		rego.Compiler(compiler),
@@ -218,7 +353,16 @@ func checkParams(ctx context.Context, compiler *ast.Compiler, store storage.Stor
 		msgs = append(msgs, fmt.Sprint(m))
 	}
 	sort.Strings(msgs)
-	return fmt.Errorf("site parameters in %s: %s", strings.Join(dataFiles, ", "), strings.Join(msgs, "; "))
+	return fmt.Errorf("site parameters in %s: %s", strings.Join(sources, ", "), strings.Join(msgs, "; "))
+}
+
+// paramSources names where site parameters came from, for errors.
+func paramSources(opt Options) []string {
+	src := slices.Clone(opt.DataFiles)
+	if len(opt.Params) > 0 {
+		src = append(src, "the options ("+strings.Join(slices.Sorted(maps.Keys(opt.Params)), ", ")+")")
+	}
+	return src
 }
 
 // findingRules finds every package's deny and warn rules, and the report

@@ -65,7 +65,7 @@ resembles_consequence(e, files) := "the secret may have been written there and t
 
 # observed_files are all the files the facts describe, for HUB041 and HUB042.
 observed_files := array.concat(
-	array.concat([input.dir], [f | some f in input.files]),
+	array.concat([input.dir, contract], [f | some f in input.files]),
 	[f | some f in input.firstboot],
 )
 

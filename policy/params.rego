@@ -6,6 +6,11 @@
 #
 #   {"hubsecrets": {"params": {"allow_group_read": true, "group": "jupyterhub"}}}
 #
+# A host or image carries the parameters in force for it in one file,
+# /etc/hubsecrets/params.json (the same shape), written by the provisioner
+# and by `hubsecrets init`; the collector puts it in input.contract, and the
+# site's --data still wins over it.
+#
 # The site's object is merged over the defaults with object.union, so it sets
 # only what it changes. Modes are strings of octal digits as chmod takes them
 # ("0600" or "600"), never JSON numbers: 600 in JSON is decimal 600, and YAML
@@ -40,10 +45,23 @@ default site_params := {}
 
 site_params := data.hubsecrets.params if is_object(data.hubsecrets.params)
 
-# cfg is the parameters in force: the defaults, then the site's.
-cfg := object.union(default_params, site_params)
+# host_params are the parameters the scanned host or image carries in its
+# contract file (/etc/hubsecrets/params.json, written by the provisioner or
+# `hubsecrets init`, observed as input.contract), when they are valid. An
+# invalid contract is a deny (HUB008) and counts for nothing here.
+default host_params := {}
 
-# param_kinds says what each parameter holds, for param_errors.
+host_params := p if {
+	p := input.contract.params
+	count(param_problems(p)) == 0
+	count(contract_trust_problems) == 0
+}
+
+# cfg is the parameters in force: the defaults, then the host's contract,
+# then the site's data (--data wins).
+cfg := object.union(object.union(default_params, host_params), site_params)
+
+# param_kinds says what each parameter holds, for param_problems.
 param_kinds := {
 	"owner": "name",
 	"group": "name",
@@ -59,44 +77,70 @@ param_kinds := {
 # param_errors lists what is wrong with the site's parameters. The engine
 # refuses to run while it is not empty: a misspelt or mistyped parameter
 # would otherwise be silently ignored.
-param_errors contains msg if {
-	p := data.hubsecrets.params
-	not is_object(p)
-	msg := sprintf("hubsecrets.params must be an object, not %s", [type_name(p)])
+param_errors contains sprintf("hubsecrets.params %s", [msg]) if {
+	not is_object(data.hubsecrets.params)
+	some msg in param_problems(data.hubsecrets.params)
 }
 
-param_errors contains msg if {
-	some name, _ in site_params
+param_errors contains sprintf("hubsecrets.params.%s", [msg]) if {
+	is_object(data.hubsecrets.params)
+	some msg in param_problems(data.hubsecrets.params)
+}
+
+# param_problems says what is wrong with a parameters object: unknown names,
+# wrong types, and values beyond the floors and ceilings no site may cross.
+param_problems(p) := {sprintf("must be an object, not %s", [type_name(p)])} if not is_object(p)
+
+param_problems(p) := {msg |
+	some name, value in p
+	some msg in _value_problems(name, value)
+} if is_object(p)
+
+_value_problems(name, _) := {sprintf(
+	"%s: unknown parameter (known: %s)",
+	[name, concat(", ", sort(object.keys(param_kinds)))],
+)} if {
 	not param_kinds[name]
-	msg := sprintf(
-		"hubsecrets.params.%s: unknown parameter (known: %s)",
-		[name, concat(", ", sort(object.keys(param_kinds)))],
-	)
 }
 
-param_errors contains msg if {
-	some name, value in site_params
+_value_problems(name, value) := {sprintf("%s: want %s, not %s", [name, kind_text[kind], json.marshal(value)])} if {
 	kind := param_kinds[name]
 	not valid_param(kind, value)
-	msg := sprintf("hubsecrets.params.%s: want %s, not %s", [name, kind_text[kind], json.marshal(value)])
 }
 
-param_errors contains msg if {
-	some mode in site_params.secret_modes
-	valid_mode(mode)
+_value_problems(name, value) := {sprintf("%s: %s", [name, msg]) | some msg in _limit_problems(name, value)} if {
+	valid_param(param_kinds[name], value)
+}
+
+# _limit_problems are the floors and ceilings: a site may make the policy
+# stricter, never weaker than what the policy itself calls weak.
+_limit_problems("secret_modes", modes) := {sprintf(
+	"%s gives other users access; JupyterHub refuses to start with it",
+	[mode],
+) |
+	some mode in modes
 	bits.and(octal(mode), 7) != 0
-	msg := sprintf(
-		"hubsecrets.params.secret_modes: %s gives other users access; JupyterHub refuses to start with it",
-		[mode],
-	)
 }
 
-param_errors contains msg if {
-	n := site_params.min_dh_bits
-	valid_param("count", n)
-	n > 8192
-	msg := sprintf("hubsecrets.params.min_dh_bits: %d is more than the largest RFC 7919 group (ffdhe8192)", [n])
+_limit_problems("min_dh_bits", n) := {msg |
+	some limit in [
+		{"out": n < 2048, "msg": sprintf("%d is below 2048, which this policy calls weak (Logjam): the floor cannot be lowered", [n])},
+		{"out": n > 8192, "msg": sprintf("%d is more than the largest RFC 7919 group (ffdhe8192)", [n])},
+	]
+	limit.out
+	msg := limit.msg
 }
+
+_limit_problems("secret_bytes", n) := {msg |
+	some limit in [
+		{"out": n < 32, "msg": sprintf("%d is below 32 bytes, which this policy calls weak: the floor cannot be lowered", [n])},
+		{"out": n > 1024, "msg": sprintf("%d is more than 1024 bytes: hubsecrets reads at most 4 KiB of a secret", [n])},
+	]
+	limit.out
+	msg := limit.msg
+}
+
+_limit_problems(name, _) := set() if not name in {"secret_modes", "min_dh_bits", "secret_bytes"}
 
 kind_text := {
 	"name": "a user or group name (a non-empty string)",

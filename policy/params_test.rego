@@ -77,3 +77,9 @@ test_require_firstboot_booleans_valid if {
 	count(param_errors({"require_firstboot": true})) == 0
 	count(param_errors({"require_firstboot": false})) == 0
 }
+
+test_floors_cannot_be_lowered if {
+	param_errors({"min_dh_bits": 1024}) == {"hubsecrets.params.min_dh_bits: 1024 is below 2048, which this policy calls weak (Logjam): the floor cannot be lowered"}
+	param_errors({"secret_bytes": 16}) == {"hubsecrets.params.secret_bytes: 16 is below 32 bytes, which this policy calls weak: the floor cannot be lowered"}
+	count(param_errors({"min_dh_bits": 4096, "secret_bytes": 64})) == 0
+}

@@ -131,7 +131,7 @@ func (l *localTarget) collect(cmd string) reply {
 	if err != nil {
 		l.t.Fatalf("the install script did not stage the collector: %v", err)
 	}
-	if !strings.HasPrefix(string(b), "rm -f -- \"$0\"\n") || !strings.Contains(string(b), "hubsecrets-remote 1") {
+	if !strings.HasPrefix(string(b), asRoot+"rm -f -- \"$0\"\n") || !strings.Contains(string(b), "hubsecrets-remote 1") {
 		l.t.Fatalf("staged collector is not the remote collector:\n%s", b)
 	}
 	os.Remove(staged) // as its first line does

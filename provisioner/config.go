@@ -19,16 +19,22 @@ type Config struct {
 	// to `/srv/jupyterhub`. The first-boot unit writes the cookie secret and
 	// the proxy auth token here on every new instance.
 	Directory string `mapstructure:"directory"`
-	// The user that owns the secrets directory, `dhparam.pem` and the
-	// secrets the first-boot unit writes. Must exist in the image when this
-	// provisioner runs. Defaults to `root`.
+	// The user that owns `dhparam.pem` and the secrets the first-boot unit
+	// writes: the hub's user when it does not run as root. Sets the policy
+	// parameter `owner` (over `policy_data`), which the image's verification,
+	// the first-boot hook and `hubsecrets check` on every instance then go
+	// by. Must exist in the image when this provisioner runs. Defaults to the
+	// parameter in force, `root`.
 	Owner string `mapstructure:"owner"`
-	// The group of the secrets directory and its files. Must exist in the
-	// image. Defaults to `root`.
+	// The group of the secrets and `dhparam.pem`, and of the secrets
+	// directory (which stays root's: the first-boot unit writes in it as
+	// root). Sets the policy parameter `group`. Must exist in the image.
+	// Defaults to the parameter in force, `root`.
 	Group string `mapstructure:"group"`
 	// The secrets directory's mode, in octal. Defaults to `0755`, as the
-	// tutorial leaves it; the secrets themselves are always `0600`. Group and
-	// other may never write the directory.
+	// tutorial leaves it; `0750` lets only `group` reach the files. Group and
+	// other may never write the directory. The secrets' and `dhparam.pem`'s
+	// modes are the policy's (`secret_modes`, `dhparam_modes`: `0600`).
 	DirectoryMode string `mapstructure:"directory_mode"`
 	// The RFC 7919 group written to `dhparam.pem`: `ffdhe2048`, `ffdhe3072`
 	// or `ffdhe4096`. Defaults to `ffdhe2048`, as Mozilla's guidelines
@@ -48,9 +54,11 @@ type Config struct {
 	// The hub's systemd unit; the first-boot unit runs before it and the
 	// hub's drop-in requires it. Defaults to `jupyterhub.service`.
 	HubUnit string `mapstructure:"hub_unit"`
-	// Run the install and verification commands through `sudo -n`, for an
-	// SSH user that is not root (the cloud norm). The user needs
-	// passwordless sudo; the build fails with a clear error otherwise.
+	// Run the install and verification commands through `sudo -n` from the
+	// start. Without it they still run as root: a non-root SSH user (the
+	// cloud norm) runs them through `sudo -n`, as `hubsecrets check --ssh`
+	// does. Either way the user needs passwordless sudo; the build fails with
+	// a clear error otherwise.
 	UseSudo bool `mapstructure:"use_sudo"`
 	// The command that runs each staged script on the target, a template
 	// with `{{.Vars}}` (environment assignments) and `{{.Path}}` (the

@@ -36,6 +36,7 @@ type installPlan struct {
 	owner    string
 	group    string
 	dirMode  os.FileMode
+	dhMode   os.FileMode
 	existing string
 	dhPEM    []byte
 	payload  []firstboot.File
@@ -149,10 +150,18 @@ if [ ! -d "$D" ]; then
 	mkdir -m "$MODE" -- "$D"
 	say "created $DIR"
 fi
-chown -- "$OWNER:$GROUP" "$D"
+# root's, for the first-boot script writes the secrets in it as root; the
+# group may read it (0750) to reach its files.
+chown -- "root:$GROUP" "$D"
 chmod -- "$MODE" "$D"
-say "directory $DIR ($MODE $OWNER:$GROUP)"
+say "directory $DIR ($MODE root:$GROUP)"
 `
+
+// asRoot starts every staged script: a user other than root runs it again
+// through sudo -n (passwordless), as `hubsecrets check --ssh` does; sudo's
+// own complaint (a password, not in sudoers, not installed) is what the
+// plugin then explains.
+const asRoot = `[ "$(id -u)" = 0 ] || exec sudo -n /bin/sh "$0" "$@"` + "\n"
 
 // installScript renders the one script uploaded and run on the target.
 func installScript(pl installPlan) (string, error) {
@@ -171,15 +180,16 @@ func installScript(pl installPlan) (string, error) {
 		"@EXIT_CONFLICT@", strconv.Itoa(exitPathConflict),
 		"@EXIT_EXISTING@", strconv.Itoa(exitExistingSecrets),
 	).Replace(installPrelude)
-	// Only the prelude's first line must come first: it removes the file.
+	// Only the prelude's first line must come first: it removes the file,
+	// as root when the SSH user is not root (sudo -n, as check --ssh does).
 	first, rest, _ := strings.Cut(prelude, "\n")
-	b.WriteString(first + "\n")
+	b.WriteString(asRoot + first + "\n")
 	fmt.Fprintf(&b, "R=%s\nDIR=%s\nOWNER=%s\nGROUP=%s\nMODE=%s\nEXISTING=%s\n",
 		shQuote(pl.root), shQuote(pl.dir), shQuote(pl.owner), shQuote(pl.group),
 		shQuote(fmt.Sprintf("%04o", pl.dirMode)), shQuote(pl.existing))
 	b.WriteString(rest)
 
-	if err := putFile(&b, path.Join(pl.dir, layout.DHParamFile), 0o600, "\"$OWNER\"", "\"$GROUP\"", pl.dhPEM); err != nil {
+	if err := putFile(&b, path.Join(pl.dir, layout.DHParamFile), pl.dhMode, "\"$OWNER\"", "\"$GROUP\"", pl.dhPEM); err != nil {
 		return "", err
 	}
 	for _, f := range pl.payload {

@@ -8,6 +8,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/hashicorp/packer-plugin-sdk/template/interpolate"
 
 	"github.com/hubsecrets/packer-plugin-jupyterhub/checker"
+	"github.com/hubsecrets/packer-plugin-jupyterhub/checker/source"
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/dhparam"
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/firstboot"
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/layout"
@@ -24,7 +26,6 @@ import (
 
 // Defaults, after the tutorial and DESIGN.md.
 const (
-	defaultOwner           = "root"
 	defaultDirectoryMode   = "0755"
 	defaultDHGroup         = "ffdhe2048"
 	defaultExistingSecrets = existingRemove
@@ -70,35 +71,31 @@ func (p *Provisioner) Prepare(raws ...interface{}) error {
 		}
 	}
 	c := &p.config
-	add(p.prepareDH())
 	if c.UseSudo && c.ExecuteCommand != "" {
 		add(errors.New("use_sudo and execute_command: set one; use_sudo only picks the default execute_command (put sudo in your execute_command instead)"))
 	}
 	c.setDefaults()
 
 	add(checkAbsPath("remote_dir", c.RemoteDir, defaultRemoteDir))
-	// The payload renderer owns the rules for what it renders; ask it one
-	// field at a time so every bad field is reported, under its HCL name.
-	for _, f := range []struct {
-		name string
-		cfg  firstboot.Config
-	}{
-		{"directory", firstboot.Config{Dir: c.Directory}},
-		{"owner", firstboot.Config{Owner: c.Owner}},
-		{"group", firstboot.Config{Group: c.Group}},
-		{"hub_unit", firstboot.Config{HubUnit: c.HubUnit}},
-	} {
-		add(fieldError(f.name, f.cfg.Validate()))
-	}
-	if _, err := parseDirMode(c.DirectoryMode); err != nil {
-		add(err)
-	}
+	mode, err := parseDirMode(c.DirectoryMode)
+	add(err)
 	add(p.prepareCommand())
 	if c.ExistingSecrets != existingRemove && c.ExistingSecrets != existingFail {
 		add(fmt.Errorf("existing_secrets %q: want %q (wipe and delete a secret found in the image, with a warning) or %q (fail the build)",
 			c.ExistingSecrets, existingRemove, existingFail))
 	}
-	add(p.prepareVerify())
+	// The policy's parameters in force decide what is installed and how it
+	// is verified: its defaults, policy_data, then owner and group.
+	if err := p.prepareVerify(); err != nil {
+		add(err)
+	} else if err := p.preparePayload(mode); err != nil {
+		add(err)
+	} else {
+		for _, err := range p.payload.Problems() {
+			add(fieldError(err))
+		}
+		add(p.prepareDH())
+	}
 
 	if errs != nil && len(errs.Errors) > 0 {
 		return errs
@@ -106,15 +103,21 @@ func (p *Provisioner) Prepare(raws ...interface{}) error {
 	return nil
 }
 
+// preparePayload settles the first-boot payload's configuration from the
+// parameters in force; errors name the HCL field.
+func (p *Provisioner) preparePayload(mode os.FileMode) error {
+	c := &p.config
+	prm, err := p.engine.Params(context.Background(), nil)
+	if err != nil {
+		return fmt.Errorf("policy_data: %w", err)
+	}
+	p.payload = firstboot.Config{Dir: c.Directory, Params: prm, DirMode: int(mode), HubUnit: c.HubUnit}
+	return nil
+}
+
 func (c *Config) setDefaults() {
 	if c.Directory == "" {
 		c.Directory = layout.DefaultDir
-	}
-	if c.Owner == "" {
-		c.Owner = defaultOwner
-	}
-	if c.Group == "" {
-		c.Group = defaultOwner
 	}
 	if c.DirectoryMode == "" {
 		c.DirectoryMode = defaultDirectoryMode
@@ -139,8 +142,9 @@ func (c *Config) setDefaults() {
 	}
 }
 
-// prepareDH checks the one DH parameters source and loads dhparam_file.
-// It runs before the defaults, to see which options the user set.
+// prepareDH checks the one DH parameters source and asks the policy about
+// the parameters from dhparam_group or dhparam_file before any connection
+// is made.
 func (p *Provisioner) prepareDH() error {
 	c := &p.config
 	set := 0
@@ -154,14 +158,19 @@ func (p *Provisioner) prepareDH() error {
 	}
 	switch {
 	case c.DHParamBits != 0:
-		for _, b := range dhBitsAllowed {
-			if c.DHParamBits == b {
-				return nil
-			}
+		if !slices.Contains(dhBitsAllowed, c.DHParamBits) {
+			return fmt.Errorf("dhparam_bits %d: want 2048, 3072 or 4096 (below 2048 is breakable, see Logjam); or drop it to use %s", c.DHParamBits, defaultDHGroup)
 		}
-		return fmt.Errorf("dhparam_bits %d: want 2048, 3072 or 4096 (below 2048 is breakable, see Logjam); or drop it to use %s", c.DHParamBits, defaultDHGroup)
+		if min := p.payload.Params.MinDHBits; c.DHParamBits < min {
+			return fmt.Errorf("dhparam_bits %d: the policy's min_dh_bits is %d; generate at least that many bits", c.DHParamBits, min)
+		}
+		return nil
 	case c.DHParamFile != "":
-		pem, err := loadDHFile(c.DHParamFile)
+		data, err := os.ReadFile(c.DHParamFile)
+		if err != nil {
+			return fmt.Errorf("dhparam_file: %w; make one with `openssl dhparam -out FILE 2048`, or use dhparam_group", err)
+		}
+		pem, err := p.judgeDH("dhparam_file "+c.DHParamFile, data)
 		if err != nil {
 			return err
 		}
@@ -175,39 +184,38 @@ func (p *Provisioner) prepareDH() error {
 	if err != nil {
 		return fmt.Errorf("dhparam_group %q: unknown group; want one of %s", c.DHParamGroup, strings.Join(dhparam.GroupNames(), ", "))
 	}
-	p.dhPEM = params.MarshalPEM()
+	pem, err := p.judgeDH(fmt.Sprintf("dhparam_group %q", c.DHParamGroup), params.MarshalPEM())
+	if err != nil {
+		return err
+	}
+	p.dhPEM = pem
 	return nil
 }
 
-// loadDHFile reads and checks dhparam_file as the policy would judge it.
-func loadDHFile(name string) ([]byte, error) {
-	const fix = "make one with `openssl dhparam -out FILE 2048`, or use dhparam_group"
-	data, err := os.ReadFile(name)
+// judgeDH asks the policy about DH parameters as they will be installed
+// (owner, group and mode from the parameters in force), and returns their
+// canonical encoding: what was judged is what is installed.
+func (p *Provisioner) judgeDH(what string, data []byte) ([]byte, error) {
+	target := path.Join(p.payload.Dir, layout.DHParamFile)
+	doc := source.DHParamDocument(data, target, p.payload.Params)
+	rep, err := p.engine.Evaluate(context.Background(), doc)
 	if err != nil {
-		return nil, fmt.Errorf("dhparam_file: %w; %s", err, fix)
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	var why []string
+	for _, f := range rep.Findings {
+		if f.Path == target && f.Severity == report.SeverityDeny {
+			why = append(why, fmt.Sprintf("%s %s", f.ID, f.Msg))
+		}
+	}
+	if len(why) > 0 {
+		return nil, fmt.Errorf("%s: the policy denies these DH parameters (as %s): %s; make new ones with `hubsecrets dhparam --bits 2048 -o FILE` or `openssl dhparam -out FILE 2048`, or use dhparam_group",
+			what, target, strings.Join(why, "; "))
 	}
 	params, err := dhparam.ParsePEM(data)
 	if err != nil {
-		return nil, fmt.Errorf("dhparam_file %s: %w; %s", name, err, fix)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	chk := dhparam.Inspect(params)
-	var why []string
-	if chk.Bits < 2048 {
-		why = append(why, fmt.Sprintf("the prime has %d bits, fewer than 2048", chk.Bits))
-	}
-	if !chk.SafePrime {
-		why = append(why, "the prime is not a safe prime ((p-1)/2 is not prime)")
-	}
-	if !chk.GeneratorValid {
-		why = append(why, fmt.Sprintf("the generator %d is not valid for this prime", chk.Generator))
-	}
-	if chk.Weak != "" {
-		why = append(why, fmt.Sprintf("it is the widely shared weak group %s", chk.Weak))
-	}
-	if len(why) > 0 {
-		return nil, fmt.Errorf("dhparam_file %s: %s; %s", name, strings.Join(why, "; "), fix)
-	}
-	// Upload the canonical encoding: what was checked is what is installed.
 	return params.MarshalPEM(), nil
 }
 
@@ -233,19 +241,11 @@ func (p *Provisioner) prepareVerify() error {
 	c := &p.config
 	var errs *packersdk.MultiError
 	add := func(err error) { errs = packersdk.MultiErrorAppend(errs, err) }
-	if c.SkipVerify {
-		for _, f := range []struct {
-			name string
-			set  bool
-		}{{"policy_dirs", len(c.PolicyDirs) > 0}, {"policy_data", len(c.PolicyData) > 0}, {"report_file", c.ReportFile != ""}} {
-			if f.set {
-				add(fmt.Errorf("%s: nothing is verified with skip_verify = true; remove one of them", f.name))
-			}
-		}
-		if errs != nil {
-			return errs
-		}
-		return nil
+	if c.SkipVerify && c.ReportFile != "" {
+		add(errors.New("report_file: nothing is verified with skip_verify = true; remove one of them"))
+	}
+	if c.SkipVerify && len(c.PolicyDirs) > 0 {
+		add(errors.New("policy_dirs: nothing is verified with skip_verify = true; remove one of them (policy_data still sets the parameters)"))
 	}
 	if _, ok := report.Formats[c.ReportFormat]; !ok {
 		add(fmt.Errorf("report_format %q: want one of %s", c.ReportFormat, report.FormatNames()))
@@ -268,11 +268,19 @@ func (p *Provisioner) prepareVerify() error {
 	if errs != nil {
 		return errs
 	}
+	// owner and group set the policy's parameters of the same names.
+	overlay := map[string]any{}
+	if c.Owner != "" {
+		overlay["owner"] = c.Owner
+	}
+	if c.Group != "" {
+		overlay["group"] = c.Group
+	}
 	eng, err := checker.NewEngine(context.Background(), checker.Options{
-		Profile: "image", PolicyDirs: c.PolicyDirs, DataFiles: c.PolicyData,
+		Profile: checker.ProfileImage, PolicyDirs: c.PolicyDirs, DataFiles: c.PolicyData, Params: overlay,
 	})
 	if err != nil {
-		return fmt.Errorf("policy_dirs / policy_data: %w", err)
+		return fmt.Errorf("owner / group / policy_dirs / policy_data: %w", err)
 	}
 	p.engine = eng
 	return nil
@@ -288,16 +296,23 @@ func checkAbsPath(field, p, example string) error {
 	return nil
 }
 
+// fieldNames maps firstboot.Config's fields to the HCL fields that set them.
+var fieldNames = map[string]string{
+	"Dir": "directory", "Owner": "owner", "Group": "group", "HubUnit": "hub_unit", "DirMode": "directory_mode",
+	"DirOwner": "policy_data (hubsecrets.params.dir_owner)", "Params": "policy_data",
+}
+
 // fieldError renames a firstboot.ConfigError after the HCL field.
-func fieldError(field string, err error) error {
+func fieldError(err error) error {
 	var ce *firstboot.ConfigError
 	if errors.As(err, &ce) {
-		return fmt.Errorf("%s %q: %s", field, ce.Value, ce.Problem)
+		name := fieldNames[ce.Field]
+		if name == "" {
+			name = ce.Field
+		}
+		return fmt.Errorf("%s %q: %s", name, ce.Value, ce.Problem)
 	}
-	if err != nil {
-		return fmt.Errorf("%s: %w", field, err)
-	}
-	return nil
+	return err
 }
 
 // parseDirMode parses directory_mode and refuses modes that hand the
@@ -316,7 +331,3 @@ func parseDirMode(s string) (os.FileMode, error) {
 	return os.FileMode(m), nil
 }
 
-func (p *Provisioner) firstbootConfig() firstboot.Config {
-	c := &p.config
-	return firstboot.Config{Dir: c.Directory, Owner: c.Owner, Group: c.Group, HubUnit: c.HubUnit}
-}

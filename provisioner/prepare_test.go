@@ -24,7 +24,8 @@ func TestPrepareDefaults(t *testing.T) {
 		dir, owner, group, mode, dhGroup, unit, cmd, existing, format, remote string
 	}
 	c := p.config
-	got := view{c.Directory, c.Owner, c.Group, c.DirectoryMode, c.DHParamGroup, c.HubUnit,
+	// owner and group come from the policy's parameters in force.
+	got := view{c.Directory, p.payload.Params.Owner, p.payload.Params.Group, c.DirectoryMode, c.DHParamGroup, c.HubUnit,
 		c.ExecuteCommand, c.ExistingSecrets, c.ReportFormat, c.RemoteDir}
 	want := view{"/srv/jupyterhub", "root", "root", "0755", "ffdhe2048", "jupyterhub.service",
 		"{{.Vars}} sh '{{.Path}}'", "remove", "text", "/tmp"}
@@ -117,8 +118,8 @@ func TestPrepareErrorsNameTheField(t *testing.T) {
 		{"file and group", map[string]interface{}{"dhparam_file": notSafe, "dhparam_group": "ffdhe2048"}, "dhparam_file", "set one"},
 		{"missing file", map[string]interface{}{"dhparam_file": filepath.Join(dir, "nope.pem")}, "dhparam_file", "openssl dhparam"},
 		{"garbage file", map[string]interface{}{"dhparam_file": garbage}, "dhparam_file", "openssl dhparam"},
-		{"not a safe prime", map[string]interface{}{"dhparam_file": notSafe}, "dhparam_file", "safe prime"},
-		{"small prime", map[string]interface{}{"dhparam_file": small}, "dhparam_file", "fewer than 2048"},
+		{"not a safe prime", map[string]interface{}{"dhparam_file": notSafe}, "dhparam_file", "HUB027"},
+		{"small prime", map[string]interface{}{"dhparam_file": small}, "dhparam_file", "HUB026"},
 		{"weak group", map[string]interface{}{"dhparam_file": small}, "dhparam_file", "oakley-group-2"},
 		{"bad hub unit", map[string]interface{}{"hub_unit": "jupyterhub"}, "hub_unit", "jupyterhub.service"},
 		{"hub unit path", map[string]interface{}{"hub_unit": "../x.service"}, "hub_unit", "systemd unit"},

@@ -378,7 +378,9 @@ func TestInstallScriptContent(t *testing.T) {
 			t.Errorf("install script lacks %q", want)
 		}
 	}
-	if !strings.HasPrefix(s, "#!/bin/sh\n# ") || !strings.Contains(strings.SplitN(s, "\n", 4)[2], `rm -f -- "$0"`) {
+	// As root (through sudo -n for another user), then removed at once.
+	lines := strings.SplitN(s, "\n", 5)
+	if !strings.HasPrefix(s, "#!/bin/sh\n# ") || !strings.Contains(lines[2], "exec sudo -n") || !strings.Contains(lines[3], `rm -f -- "$0"`) {
 		t.Errorf("the script must remove its staged copy first:\n%s", s[:200])
 	}
 }

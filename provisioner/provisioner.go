@@ -14,6 +14,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
 	"path"
 	"runtime"
 	"strings"
@@ -28,6 +29,7 @@ import (
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/dhparam"
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/firstboot"
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/layout"
+	"github.com/hubsecrets/packer-plugin-jupyterhub/version"
 )
 
 // Provisioner implements packersdk.Provisioner.
@@ -36,8 +38,11 @@ type Provisioner struct {
 	// dhPEM holds the DH parameters from dhparam_group or dhparam_file;
 	// nil when they are generated (dhparam_bits) during Provision.
 	dhPEM []byte
-	// engine evaluates the image profile; nil with skip_verify.
+	// engine holds the policy: the parameters in force, and the image
+	// profile verification.
 	engine *checker.Engine
+	// payload is the first-boot payload's configuration, parameters included.
+	payload firstboot.Config
 }
 
 var _ packersdk.Provisioner = new(Provisioner)
@@ -66,14 +71,17 @@ func (p *Provisioner) Provision(ctx context.Context, ui packersdk.Ui, comm packe
 	if err != nil {
 		return err
 	}
-	payload, err := firstboot.Render(p.firstbootConfig())
+	if c.DHParamBits != 0 {
+		// Generated here: the policy judges them as it judged the others.
+		if dhPEM, err = p.judgeDH(fmt.Sprintf("dhparam_bits %d", c.DHParamBits), dhPEM); err != nil {
+			return err
+		}
+	}
+	payload, err := firstboot.Payload(p.payload, dhPEM, "packer-plugin-jupyterhub "+version.PluginVersion.FormattedVersion())
 	if err != nil {
 		return fmt.Errorf("render the first-boot payload: %w", err)
 	}
-	mode, err := parseDirMode(c.DirectoryMode)
-	if err != nil {
-		return err
-	}
+	prm := p.payload.Params
 
 	id, err := randomID()
 	if err != nil {
@@ -81,22 +89,23 @@ func (p *Provisioner) Provision(ctx context.Context, ui packersdk.Ui, comm packe
 	}
 	stage := path.Join(c.RemoteDir, "hubsecrets-"+id+".sh")
 	plan := installPlan{
-		dir: c.Directory, owner: c.Owner, group: c.Group, dirMode: mode,
-		existing: c.ExistingSecrets, dhPEM: dhPEM, payload: payload,
+		dir: c.Directory, owner: prm.Owner, group: prm.Group, dirMode: os.FileMode(p.payload.DirMode),
+		dhMode: os.FileMode(prm.DHParamMode()), existing: c.ExistingSecrets, dhPEM: dhPEM, payload: payload,
 	}
 	opts := source.Options{Dir: c.Directory, HubUnit: c.HubUnit}
 	if !c.SkipVerify {
 		plan.collectPath = path.Join(c.RemoteDir, "hubsecrets-"+id+"-collect.sh")
 		// The collector removes its staged copy first, as the installer does.
-		plan.collectScript = "rm -f -- \"$0\"\n" + source.RemoteScript(opts)
+		plan.collectScript = asRoot + "rm -f -- \"$0\"\n" + source.RemoteScript(opts)
 	}
 	script, err := installScript(plan)
 	if err != nil {
 		return fmt.Errorf("build the install script: %w", err)
 	}
 
-	ui.Say(fmt.Sprintf("Installing %s (%s %s:%s), %s (%s) and the first-boot unit for %s",
-		c.Directory, c.DirectoryMode, c.Owner, c.Group, layout.DHParamFile, c.dhSource(), c.HubUnit))
+	ui.Say(fmt.Sprintf("Installing %s (%s root:%s), %s (%s, %s:%s %04o) and the first-boot unit for %s; secrets on each instance: %s:%s %04o",
+		c.Directory, c.DirectoryMode, prm.Group, layout.DHParamFile, c.dhSource(), prm.Owner, prm.Group, prm.DHParamMode(), c.HubUnit,
+		prm.Owner, prm.Group, prm.SecretMode()))
 	if err := comm.Upload(stage, strings.NewReader(script), nil); err != nil {
 		return fmt.Errorf("upload the install script to %s: %w (is remote_dir %s writable by the SSH user?)", stage, err, c.RemoteDir)
 	}
@@ -263,7 +272,7 @@ func installError(res *result, c *Config, user string) error {
 	case exitNotRoot:
 		return fmt.Errorf("the install must run as root and %q is not: set use_sudo = true (with passwordless sudo) or connect as root", user)
 	case exitNoAccount:
-		return fmt.Errorf("owner %q or group %q does not exist in the image (see the error above); create it before this provisioner or change owner/group", c.Owner, c.Group)
+		return fmt.Errorf("owner or group does not exist in the image (see the error above); create it before this provisioner or change owner/group")
 	case exitPathConflict:
 		return fmt.Errorf("install: something in the image is in the way (see the error above); remove it and build again")
 	}

@@ -68,6 +68,10 @@ type Document struct {
 	// HubUnit is the systemd unit the first-boot unit must run before.
 	HubUnit   string    `json:"hub_unit"`
 	MachineID MachineID `json:"machine_id"`
+	// Contract is the host's parameters file (/etc/hubsecrets/params.json):
+	// the policy parameters in force for this host, as whatever installed
+	// hubsecrets there wrote them.
+	Contract Contract `json:"contract"`
 	// HubConfig is what the hub's jupyterhub_config.py says about the
 	// secrets; nil when the file does not exist under the root.
 	HubConfig *HubConfig `json:"hub_config,omitempty"`
@@ -163,6 +167,25 @@ type Entry struct {
 	Resembles string `json:"resembles,omitempty"`
 	// ResemblesKey is the Files key of Resembles.
 	ResemblesKey string `json:"resembles_key,omitempty"`
+}
+
+// Contract is the host's parameters file: its stat, and what it says once
+// its shape was checked (Error is set when it is not a contract at all).
+type Contract struct {
+	File
+	// Params is hubsecrets.params as written; the policy validates it.
+	Params map[string]any `json:"params,omitempty"`
+	// Host is hubsecrets.host as written.
+	Host *ContractHost `json:"host,omitempty"`
+}
+
+// ContractHost says how hubsecrets was installed on the host.
+type ContractHost struct {
+	Dir          string `json:"dir"`
+	DirMode      string `json:"dir_mode,omitempty"`
+	HubUnit      string `json:"hub_unit,omitempty"`
+	ScriptSHA256 string `json:"script_sha256,omitempty"`
+	WrittenBy    string `json:"written_by,omitempty"`
 }
 
 // MachineID is what was observed about /etc/machine-id.

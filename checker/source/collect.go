@@ -14,13 +14,14 @@ import (
 
 	"github.com/hubsecrets/packer-plugin-jupyterhub/checker/facts"
 	"github.com/hubsecrets/packer-plugin-jupyterhub/checker/hubconfig"
+	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/contract"
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/layout"
 )
 
 // Read limits: enough for any sane secret or DH parameters file, small
 // enough that a hostile or huge file costs nothing.
 const (
-	secretReadLimit  = 4 << 10
+	secretReadLimit  = layout.MaxSecretSize
 	dhparamReadLimit = 64 << 10
 	accountReadLimit = 4 << 20
 	maxUnexpected    = 100
@@ -121,6 +122,7 @@ func Collect(ctx context.Context, fsys FS, src facts.Source, opt Options) (*fact
 		doc.FirstBoot[key] = c.stat(p)
 	}
 	doc.MachineID = c.machineID()
+	doc.Contract = c.contract()
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -291,6 +293,33 @@ func (c *collector) machineID() facts.MachineID {
 	return m
 }
 
+// contract reads the host's parameters file, when it is there: its shape
+// is checked here, its parameters by the policy.
+func (c *collector) contract() facts.Contract {
+	k := facts.Contract{File: c.stat(layout.ContractPath)}
+	if !k.Exists || k.Error != "" || k.Type != facts.TypeFile {
+		return k
+	}
+	b, err := c.fs.ReadPrefix(layout.ContractPath, contract.MaxSize+1)
+	switch {
+	case err != nil:
+		k.Error = c.fail(layout.ContractPath, err)
+		return k
+	case len(b) > contract.MaxSize:
+		k.Error = c.fail(layout.ContractPath, fmt.Errorf("larger than %d KiB: not a hubsecrets parameters file", contract.MaxSize>>10))
+		return k
+	}
+	raw, err := contract.Parse(b)
+	if err != nil {
+		k.Error = c.fail(layout.ContractPath, fmt.Errorf("not a hubsecrets parameters file: %w; rewrite it with sudo hubsecrets init", err))
+		return k
+	}
+	k.Params = raw.Params
+	h := facts.ContractHost(raw.Host)
+	k.Host = &h
+	return k
+}
+
 func classifyMachineID(b []byte) string {
 	s := strings.TrimSpace(string(b))
 	switch {
@@ -386,6 +415,8 @@ func CollectDHParam(ctx context.Context, fsys FS, src facts.Source, p string) (*
 		c.doc.FirstBoot[key] = facts.File{}
 	}
 	c.doc.MachineID = facts.MachineID{Path: layout.MachineIDPath, State: facts.MachineIDMissing}
+	// The host's parameters (min_dh_bits) judge the file too.
+	c.doc.Contract = c.contract()
 	return c.doc, ctx.Err()
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/hubsecrets/packer-plugin-jupyterhub/checker/facts"
 	"github.com/hubsecrets/packer-plugin-jupyterhub/checker/hubconfig"
+	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/contract"
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/layout"
 )
 
@@ -76,7 +77,8 @@ func planFor(opt Options) remotePlan {
 		}
 	}
 	p.stat = append(p.stat, layout.ScriptPath, layout.UnitPath, layout.WantsLink,
-		layout.DropInPath(opt.HubUnit), path.Join(opt.Dir, layout.StampFile))
+		layout.DropInPath(opt.HubUnit), path.Join(opt.Dir, layout.StampFile), layout.ContractPath)
+	p.read[layout.ContractPath] = contract.MaxSize + 1
 	return p
 }
 

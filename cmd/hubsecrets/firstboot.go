@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -8,8 +9,13 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/hubsecrets/packer-plugin-jupyterhub/checker"
+	"github.com/hubsecrets/packer-plugin-jupyterhub/checker/facts"
+	"github.com/hubsecrets/packer-plugin-jupyterhub/checker/source"
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/firstboot"
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/layout"
+	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/params"
+	"github.com/hubsecrets/packer-plugin-jupyterhub/version"
 )
 
 func init() {
@@ -51,39 +57,85 @@ func runFirstboot(e *env, args []string) int {
 	return exitFailure
 }
 
-// payloadFlags are the site's settings, shared by render and script.
-type payloadFlags struct{ cfg firstboot.Config }
+// payloadFlags are the site's settings, shared by render, script and init.
+type payloadFlags struct {
+	cfg     firstboot.Config
+	dirMode string
+	params  paramFlags
+}
 
 func (p *payloadFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&p.cfg.Dir, "dir", layout.DefaultDir, "the secrets `DIR` on the instance")
-	fs.StringVar(&p.cfg.Owner, "owner", "root", "the `USER` who owns the secrets (the hub's user), resolved on the instance")
-	fs.StringVar(&p.cfg.Group, "group", "root", "the secrets' `GROUP`, resolved on the instance")
+	fs.StringVar(&p.dirMode, "dir-mode", "0755", "the secrets directory's `MODE` when it is made (0755, 0750 or 0700)")
 	fs.StringVar(&p.cfg.HubUnit, "hub-unit", layout.DefaultHubUnit, "the hub's systemd `UNIT`, started only once the secrets are in place")
+	p.params.register(fs)
 }
 
 // payloadFlagNames names the flag for each firstboot.Config field it sets.
-var payloadFlagNames = map[string]string{"Dir": "dir", "Owner": "owner", "Group": "group", "HubUnit": "hub-unit"}
+var payloadFlagNames = map[string]string{"Dir": "dir", "Owner": "owner", "Group": "group", "HubUnit": "hub-unit", "DirMode": "dir-mode"}
 
-// validate checks the arguments and the settings, printing a usage error
-// that names the flag.
+// validate checks the arguments, printing a usage error that names the flag.
 func (p *payloadFlags) validate(e *env, fs *flag.FlagSet) (int, bool) {
 	if fs.NArg() > 0 {
 		return usageError(e, fs, "unexpected argument %q", fs.Arg(0)), true
 	}
-	if err := p.cfg.Validate(); err != nil {
+	m, err := params.ParseMode(p.dirMode)
+	if err != nil {
+		return usageError(e, fs, "--dir-mode: %v", err), true
+	}
+	p.cfg.DirMode = m
+	return 0, false
+}
+
+// config completes p.cfg with the parameters in force (the policy's
+// defaults, the host's contract in doc when given, --data, --owner and
+// --group), and checks it; errors name the flag.
+func (p *payloadFlags) config(ctx context.Context, eng *checker.Engine, doc *facts.Document) (firstboot.Config, error) {
+	cfg := p.cfg
+	var err error
+	if cfg.Params, err = eng.Params(ctx, doc); err != nil {
+		return cfg, err
+	}
+	if err := cfg.Validate(); err != nil {
 		var ce *firstboot.ConfigError
 		if errors.As(err, &ce) && payloadFlagNames[ce.Field] != "" {
-			return usageError(e, fs, "--%s %q: %s", payloadFlagNames[ce.Field], ce.Value, ce.Problem), true
+			return cfg, fmt.Errorf("--%s %q: %s", payloadFlagNames[ce.Field], ce.Value, ce.Problem)
 		}
-		return usageError(e, fs, "%v", err), true
+		return cfg, err
 	}
-	return 0, false
+	return cfg.WithDefaults(), nil
+}
+
+// paramFlags set policy parameters from the command line: --owner and
+// --group (when given) over --data files.
+type paramFlags struct {
+	owner, group string
+	data         stringList
+}
+
+func (p *paramFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&p.owner, "owner", "", "the `USER` who owns the secrets and dhparam.pem (the hub's user; default: the parameters in force, root)")
+	fs.StringVar(&p.group, "group", "", "their `GROUP` (default: the parameters in force, root)")
+	fs.Var(&p.data, "data", "a JSON or YAML data `FILE` setting hubsecrets.params (repeatable), as for check")
+}
+
+// engine compiles the policy with the flags' parameters.
+func (p *paramFlags) engine(ctx context.Context) (*checker.Engine, error) {
+	overlay := map[string]any{}
+	if p.owner != "" {
+		overlay["owner"] = p.owner
+	}
+	if p.group != "" {
+		overlay["group"] = p.group
+	}
+	return checker.NewEngine(ctx, checker.Options{DataFiles: p.data, Params: overlay})
 }
 
 const renderAbout = `Writes the first-boot payload under the root DIR, as the Packer provisioner
 installs it in an image: the script (0755), jupyterhub-secrets.service and the
-hub's drop-in (0644), and the multi-user.target.wants link that enables the
-unit. Missing directories are made (0755); existing files are replaced
+hub's drop-in (0644), the multi-user.target.wants link that enables the
+unit, and the host's parameters file (/etc/hubsecrets/params.json) that
+'hubsecrets check' judges the root by. Missing directories are made (0755); existing files are replaced
 atomically; a symbolic link on the way inside the root is refused, not
 followed. The payload holds no secret: the script makes them on the instance.
 
@@ -106,10 +158,34 @@ func runFirstbootRender(e *env, args []string) int {
 	if code, stop := p.validate(e, fs); stop {
 		return code
 	}
-	files, err := firstboot.Render(p.cfg)
-	if err != nil {
+	ctx := context.Background()
+	fail := func(err error) int {
 		fmt.Fprintf(e.stderr, "hubsecrets firstboot render: %v\n", err)
 		return exitFailure
+	}
+	eng, err := p.params.engine(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	if _, err := p.config(ctx, eng, nil); err != nil {
+		return usageError(e, fs, "%v", err)
+	}
+	// The root's own contract, if it has one, counts under the flags.
+	var doc *facts.Document
+	if fsys, err := source.OpenDir(root); err == nil {
+		doc, err = source.Collect(ctx, fsys, facts.Source{Kind: "dir", Root: root}, source.Options{Dir: p.cfg.Dir, HubUnit: p.cfg.HubUnit})
+		fsys.Close()
+		if err != nil {
+			return fail(err)
+		}
+	}
+	cfg, err := p.config(ctx, eng, doc)
+	if err != nil {
+		return usageError(e, fs, "%v", err)
+	}
+	files, err := firstboot.Payload(cfg, nil, writtenBy())
+	if err != nil {
+		return fail(err)
 	}
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		fmt.Fprintf(e.stderr, "hubsecrets firstboot render: --root: %v\n", err)
@@ -130,6 +206,9 @@ func runFirstbootRender(e *env, args []string) int {
 	return exitOK
 }
 
+// writtenBy names this tool in the contracts it writes.
+func writtenBy() string { return "hubsecrets " + version.PluginVersion.FormattedVersion() }
+
 const scriptAbout = `Prints the first-boot script rendered for these options, to read or to run
 by hand (as root: jupyterhub-secrets [--force|--rotate]). It never prints a
 secret and holds none.`
@@ -144,7 +223,17 @@ func runFirstbootScript(e *env, args []string) int {
 	if code, stop := p.validate(e, fs); stop {
 		return code
 	}
-	script, err := firstboot.Script(p.cfg)
+	ctx := context.Background()
+	eng, err := p.params.engine(ctx)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "hubsecrets firstboot script: %v\n", err)
+		return exitFailure
+	}
+	cfg, err := p.config(ctx, eng, nil)
+	if err != nil {
+		return usageError(e, fs, "%v", err)
+	}
+	script, err := firstboot.Script(cfg)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "hubsecrets firstboot script: %v\n", err)
 		return exitFailure

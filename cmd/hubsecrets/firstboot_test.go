@@ -38,7 +38,7 @@ func TestFirstbootRender(t *testing.T) {
 		}
 	}
 	unit, _ := os.ReadFile(filepath.Join(root, layout.UnitPath))
-	for _, line := range []string{"Before=hub.service", "ReadWritePaths=/data/hub"} {
+	for _, line := range []string{"Before=hub.service", "ReadWritePaths=-/data/hub"} {
 		if !strings.Contains(string(unit), "\n"+line+"\n") {
 			t.Errorf("unit lacks %q", line)
 		}

@@ -10,13 +10,16 @@ import (
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/dhparam"
 )
 
-// initDir is a secrets directory path whose parent exists and is root's.
-func initDir(t *testing.T) string {
+// initRoot is a root file system for init (--root): never this machine's,
+// whose /etc/hubsecrets the tests must not touch. The secrets directory is
+// /srv/jupyterhub inside it; the returned dir is that path on this machine.
+func initRoot(t *testing.T) (root, dir string) {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("hubsecrets init makes root-owned files: run the tests as root")
 	}
-	return filepath.Join(t.TempDir(), "srv", "jupyterhub")
+	root = t.TempDir()
+	return root, filepath.Join(root, "srv", "jupyterhub")
 }
 
 func readAll(t *testing.T, dir string) map[string][]byte {
@@ -43,8 +46,8 @@ func assertNoValue(t *testing.T, files map[string][]byte, out string) {
 }
 
 func TestInitMakesAndKeeps(t *testing.T) {
-	dir := initDir(t)
-	r := runCLI(t, "init", "--dir", dir)
+	root, dir := initRoot(t)
+	r := runCLI(t, "init", "--root", root)
 	if r.code != exitOK {
 		t.Fatalf("first run: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
@@ -70,7 +73,7 @@ func TestInitMakesAndKeeps(t *testing.T) {
 	}
 	assertNoValue(t, first, r.stdout+r.stderr)
 
-	r = runCLI(t, "init", "--dir", dir)
+	r = runCLI(t, "init", "--root", root)
 	if r.code != exitOK || !strings.Contains(r.stdout, "nothing to change") {
 		t.Fatalf("second run: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
@@ -81,7 +84,7 @@ func TestInitMakesAndKeeps(t *testing.T) {
 		}
 	}
 
-	r = runCLI(t, "init", "--dir", dir, "--rotate")
+	r = runCLI(t, "init", "--root", root, "--rotate")
 	if r.code != exitOK {
 		t.Fatalf("--rotate: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
@@ -97,11 +100,11 @@ func TestInitMakesAndKeeps(t *testing.T) {
 }
 
 func TestInitReplacesWhatWasAskedOrBroken(t *testing.T) {
-	dir := initDir(t)
-	if r := runCLI(t, "init", "--dir", dir); r.code != exitOK {
+	root, dir := initRoot(t)
+	if r := runCLI(t, "init", "--root", root); r.code != exitOK {
 		t.Fatalf("exit %d %s", r.code, r.stderr)
 	}
-	r := runCLI(t, "init", "--dir", dir, "--dhparam-group", "ffdhe3072")
+	r := runCLI(t, "init", "--root", root, "--dhparam-group", "ffdhe3072")
 	g, _ := dhparam.Group("ffdhe3072")
 	if b := readAll(t, dir)["dhparam.pem"]; r.code != exitOK || !bytes.Equal(b, g.MarshalPEM()) {
 		t.Fatalf("--dhparam-group ffdhe3072: exit %d\n%s", r.code, r.stdout)
@@ -110,7 +113,7 @@ func TestInitReplacesWhatWasAskedOrBroken(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "jupyterhub_cookie_secret"), nil, 0o600)
 	os.Chmod(filepath.Join(dir, "proxy_auth_token"), 0o644)
 	os.Chmod(filepath.Join(dir, "dhparam.pem"), 0o644)
-	r = runCLI(t, "init", "--dir", dir)
+	r = runCLI(t, "init", "--root", root)
 	if r.code != exitOK || !strings.Contains(r.stdout, "no findings") {
 		t.Fatalf("repair: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
@@ -120,33 +123,33 @@ func TestInitReplacesWhatWasAskedOrBroken(t *testing.T) {
 }
 
 func TestInitDryRunChangesNothing(t *testing.T) {
-	dir := initDir(t)
-	r := runCLI(t, "init", "--dir", dir, "--dry-run", "--install-unit")
-	if r.code != exitOK || !strings.Contains(r.stdout, "would create "+dir) || !strings.Contains(r.stdout, "would install /etc/systemd/system/jupyterhub-secrets.service") {
+	root, dir := initRoot(t)
+	r := runCLI(t, "init", "--root", root, "--dry-run", "--install-unit")
+	if r.code != exitOK || !strings.Contains(r.stdout, "would create "+dir) || !strings.Contains(r.stdout, "would write "+root+"/etc/systemd/system/jupyterhub-secrets.service") {
 		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
-	if _, err := os.Lstat(dir); !os.IsNotExist(err) {
-		t.Errorf("--dry-run created %s", dir)
+	if entries, _ := os.ReadDir(root); len(entries) > 0 {
+		t.Errorf("--dry-run wrote under the root: %v", entries)
 	}
 }
 
 func TestInitRefuses(t *testing.T) {
-	dir := initDir(t)
-	link := filepath.Join(t.TempDir(), "link")
-	os.Symlink(t.TempDir(), link)
+	root, dir := initRoot(t)
+	os.MkdirAll(filepath.Join(root, "srv"), 0o755)
+	os.Symlink(t.TempDir(), filepath.Join(root, "srv", "link"))
 	tests := []struct {
 		name string
 		euid int
 		args []string
 		want string
 	}{
-		{"not root", 1000, []string{"--dir", dir}, "must run as root"},
-		{"bits and group", 0, []string{"--dir", dir, "--dhparam-bits", "2048", "--dhparam-group", "ffdhe2048"}, "exclude each other"},
-		{"small bits", 0, []string{"--dir", dir, "--dhparam-bits", "1024"}, "--dhparam-bits 1024"},
-		{"unknown group", 0, []string{"--dir", dir, "--dhparam-group", "modp1024"}, "--dhparam-group"},
-		{"relative dir", 0, []string{"--dir", "srv/jupyterhub"}, "--dir"},
-		{"unknown owner", 0, []string{"--dir", dir, "--owner", "no-such-user-here"}, `--owner "no-such-user-here"`},
-		{"symlinked dir", 0, []string{"--dir", link}, "symbolic link"},
+		{"not root", 1000, []string{"--root", root}, "must run as root"},
+		{"bits and group", 0, []string{"--root", root, "--dhparam-bits", "2048", "--dhparam-group", "ffdhe2048"}, "exclude each other"},
+		{"small bits", 0, []string{"--root", root, "--dhparam-bits", "1024"}, "--dhparam-bits 1024"},
+		{"unknown group", 0, []string{"--root", root, "--dhparam-group", "modp1024"}, "--dhparam-group"},
+		{"relative dir", 0, []string{"--root", root, "--dir", "srv/jupyterhub"}, "--dir"},
+		{"unknown owner", 0, []string{"--root", root, "--owner", "no-such-user-here"}, `owner "no-such-user-here": no such user`},
+		{"symlinked dir", 0, []string{"--root", root, "--dir", "/srv/link"}, "symbolic link"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

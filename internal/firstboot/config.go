@@ -14,37 +14,88 @@ import (
 	"regexp"
 
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/layout"
+	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/params"
 )
+
+// Kinds of identity source: what the script must know of a source to tell
+// whether its id tells this instance apart on this boot.
+const (
+	// IDPlain is any file holding an id.
+	IDPlain = "file"
+	// IDCloudInitRun is cloud-init's instance-id for this boot (it exists
+	// only when cloud-init ran on this boot).
+	IDCloudInitRun = "cloud-init-run"
+	// IDCloudInitData is the instance-id cloud-init recorded; it counts only
+	// when cloud-init ran on this boot (Config.CloudInitRunDir exists).
+	IDCloudInitData = "cloud-init-data"
+	// IDDMI is the firmware's product UUID: not in a container (where it is
+	// the host's), and not the values firmware leaves unset.
+	IDDMI = "dmi"
+	// IDMachineID is systemd's machine-id: not when it is made for this
+	// boot only (mounted over the file, as on a read-only root).
+	IDMachineID = "machine-id"
+)
+
+// IdentitySource is one place the instance identity may come from.
+type IdentitySource struct {
+	Path string
+	// Kind is one of the ID* constants.
+	Kind string
+}
 
 // DefaultIdentitySources are where the script looks for the instance
 // identity, in order: cloud-init's instance-id for this boot, the one
-// cloud-init recorded (updated by cloud-init.service, which the unit runs
-// after), the DMI product UUID, and systemd's machine-id. A source holding
-// cloud-init's DataSourceNone id (iid-datasource-none, the same everywhere)
-// is skipped. The recorded instance-id is trusted even on a boot where
-// cloud-init did not run: an image that turns cloud-init off for good
-// should remove /var/lib/cloud/data/instance-id, or set its own list.
-var DefaultIdentitySources = []string{
-	"/run/cloud-init/.instance-id",
-	"/var/lib/cloud/data/instance-id",
-	"/sys/class/dmi/id/product_uuid",
-	layout.MachineIDPath,
+// cloud-init recorded (when it ran on this boot), the DMI product UUID, and
+// systemd's machine-id. A source holding cloud-init's DataSourceNone id
+// (iid-datasource-none, the same everywhere) is skipped.
+var DefaultIdentitySources = []IdentitySource{
+	{"/run/cloud-init/.instance-id", IDCloudInitRun},
+	{"/var/lib/cloud/data/instance-id", IDCloudInitData},
+	{"/sys/class/dmi/id/product_uuid", IDDMI},
+	{layout.MachineIDPath, IDMachineID},
 }
 
-// Config is a site's settings for the payload. A zero field takes its default.
+// Where the script looks to judge an identity source (tests move them).
+const (
+	DefaultCloudInitRunDir = "/run/cloud-init"
+	DefaultMountInfo       = "/proc/self/mountinfo"
+)
+
+// DefaultContainerMarkers are files that exist only in a container:
+// systemd's record of it, and the one container managers give their guests.
+var DefaultContainerMarkers = []string{"/run/systemd/container", "/run/host/container-manager"}
+
+// Config is what the payload is rendered from. Params are required (the
+// policy's parameters in force: checker.Engine.Params); a zero field
+// otherwise takes its default.
 type Config struct {
 	// Dir is the secrets directory; default layout.DefaultDir.
 	Dir string
-	// Owner and Group own the secrets; default "root". They are names,
-	// resolved on the machine when the script runs (by chown).
-	Owner, Group string
+	// Params are the policy's parameters in force: owner, group, the modes
+	// and length the script keeps and makes.
+	Params params.Params
+	// DirMode is the mode the script gives Dir when it has to make it (a
+	// fresh volume mounted over its parent); default 0755.
+	DirMode int
 	// HubUnit is the hub's systemd unit, started only after the secrets are
 	// in place; default layout.DefaultHubUnit.
 	HubUnit string
 	// IdentitySources overrides where the instance identity is read, in
 	// order; default DefaultIdentitySources.
-	IdentitySources []string
+	IdentitySources []IdentitySource
+	// DHParamCopy is the image's copy of dhparam.pem the script restores
+	// when the file is missing; default layout.DHParamCopyPath.
+	DHParamCopy string
+	// CloudInitRunDir, ContainerMarkers and MountInfo are where the script
+	// looks to judge identity sources; defaults above.
+	CloudInitRunDir  string
+	ContainerMarkers []string
+	MountInfo        string
 }
+
+// DefaultDirMode is the secrets directory's mode when nothing says otherwise:
+// the tutorial's.
+const DefaultDirMode = 0o755
 
 // ConfigError is a setting that cannot be used. Field is the Config field's
 // name, so a caller can name its own flag or HCL attribute instead.
@@ -64,17 +115,26 @@ func (c Config) WithDefaults() Config {
 	if c.Dir == "" {
 		c.Dir = layout.DefaultDir
 	}
-	if c.Owner == "" {
-		c.Owner = "root"
-	}
-	if c.Group == "" {
-		c.Group = "root"
+	if c.DirMode == 0 {
+		c.DirMode = DefaultDirMode
 	}
 	if c.HubUnit == "" {
 		c.HubUnit = layout.DefaultHubUnit
 	}
 	if len(c.IdentitySources) == 0 {
 		c.IdentitySources = DefaultIdentitySources
+	}
+	if c.DHParamCopy == "" {
+		c.DHParamCopy = layout.DHParamCopyPath
+	}
+	if c.CloudInitRunDir == "" {
+		c.CloudInitRunDir = DefaultCloudInitRunDir
+	}
+	if c.ContainerMarkers == nil {
+		c.ContainerMarkers = DefaultContainerMarkers
+	}
+	if c.MountInfo == "" {
+		c.MountInfo = DefaultMountInfo
 	}
 	return c
 }
@@ -94,32 +154,65 @@ var (
 )
 
 // Validate reports the first setting that cannot be used, as a *ConfigError.
-// Zero fields are valid: they take their defaults.
+// Zero fields are valid (they take their defaults), but Params are required.
 func (c Config) Validate() error {
+	if errs := c.Problems(); len(errs) > 0 {
+		return errs[0]
+	}
+	return nil
+}
+
+// Problems reports every setting that cannot be used, each a *ConfigError.
+func (c Config) Problems() []error {
 	c = c.WithDefaults()
-	if err := checkPath("Dir", c.Dir, "/srv/jupyterhub"); err != nil {
-		return err
+	var errs []error
+	add := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
+		}
 	}
+	add(checkPath("Dir", c.Dir, "/srv/jupyterhub"))
 	if c.Dir == "/" {
-		return &ConfigError{"Dir", c.Dir, "must be a directory of its own, not /; e.g. " + layout.DefaultDir}
+		add(&ConfigError{"Dir", c.Dir, "must be a directory of its own, not /; e.g. " + layout.DefaultDir})
 	}
-	for _, f := range []struct{ field, value string }{{"Owner", c.Owner}, {"Group", c.Group}} {
+	if err := c.Params.Validate(); err != nil {
+		return append(errs, &ConfigError{"Params", "", err.Error()})
+	}
+	for _, f := range []struct{ field, value string }{{"Owner", c.Params.Owner}, {"Group", c.Params.Group}, {"DirOwner", c.Params.DirOwner}} {
 		switch {
 		case allDigit.MatchString(f.value):
-			return &ConfigError{f.field, f.value, "must be a name, not a numeric id (e.g. root or jupyterhub)"}
+			add(&ConfigError{f.field, f.value, "must be a name, not a numeric id (e.g. root or jupyterhub)"})
 		case !userName.MatchString(f.value):
-			return &ConfigError{f.field, f.value, "must be a user or group name: up to 32 of A-Z a-z 0-9 . _ -, not starting with -"}
+			add(&ConfigError{f.field, f.value, "must be a user or group name: up to 32 of A-Z a-z 0-9 . _ -, not starting with -"})
+		}
+	}
+	if c.Params.DirOwner != "root" {
+		add(&ConfigError{"DirOwner", c.Params.DirOwner, "must be root with the first-boot hook: it runs as root and writes the secrets in this directory, " +
+			"so whoever owns it could make root write elsewhere; give the hub's user the secrets (owner), and a directory of its own for its database"})
+	}
+	if c.DirMode&^0o777 != 0 || c.DirMode&0o022 != 0 || c.DirMode&0o700 != 0o700 {
+		add(&ConfigError{"DirMode", fmt.Sprintf("%04o", c.DirMode), "must give the owner rwx and nobody else write, e.g. 0755, 0750 or 0700"})
+	}
+	for _, m := range append(append([]int(nil), c.Params.AllowedSecretModes...), c.Params.AllowedDHParamModes...) {
+		if m&^0o7777 != 0 {
+			add(&ConfigError{"Params", fmt.Sprintf("%o", m), "is not a file mode"})
 		}
 	}
 	if len(c.HubUnit) > 255 || !unitName.MatchString(c.HubUnit) {
-		return &ConfigError{"HubUnit", c.HubUnit, "must be a systemd unit name such as jupyterhub.service"}
+		add(&ConfigError{"HubUnit", c.HubUnit, "must be a systemd unit name such as jupyterhub.service"})
 	}
 	for _, s := range c.IdentitySources {
-		if err := checkPath("IdentitySources", s, "/etc/machine-id"); err != nil {
-			return err
+		add(checkPath("IdentitySources", s.Path, "/etc/machine-id"))
+		switch s.Kind {
+		case IDPlain, IDCloudInitRun, IDCloudInitData, IDDMI, IDMachineID:
+		default:
+			add(&ConfigError{"IdentitySources", s.Kind, "unknown kind of identity source"})
 		}
 	}
-	return nil
+	for _, p := range append([]string{c.DHParamCopy, c.CloudInitRunDir, c.MountInfo}, c.ContainerMarkers...) {
+		add(checkPath("paths", p, "/run/cloud-init"))
+	}
+	return errs
 }
 
 func checkPath(field, p, example string) error {

@@ -37,11 +37,19 @@ func shQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// data is what the templates see: the settings and the names from layout.
+// data is what the templates see: the settings, the names from layout, and
+// the parameters as the script's shell code uses them.
 type data struct {
 	Config
-	CookieSecretFile, ProxyTokenFile, StampFile, LockFile, TempPrefix string
-	ScriptPath, UnitName                                              string
+	CookieSecretFile, ProxyTokenFile, DHParamFile, StampFile, LockFile, TempPrefix string
+	ScriptPath, UnitName, ContractPath                                             string
+	// KeepModes is a case pattern of the secret modes kept, as stat %a
+	// prints them (600 | 400); ModesText says them for people.
+	KeepModes, ModesText string
+	// CreateMode and DHParamMode are the modes made, as chmod takes them.
+	CreateMode, CreateModeText, DHParamMode string
+	DirModeText                             string
+	MaxSecretSize                           int
 }
 
 // Render returns the payload for c: the script, the unit, the hub's drop-in
@@ -51,15 +59,30 @@ func Render(c Config) ([]File, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
+	c = c.WithDefaults()
+	var keep, text []string
+	for _, m := range c.Params.AllowedSecretModes {
+		keep = append(keep, fmt.Sprintf("%o", m))
+		text = append(text, fmt.Sprintf("%04o", m))
+	}
 	d := data{
-		Config:           c.WithDefaults(),
+		Config:           c,
 		CookieSecretFile: layout.CookieSecretFile,
 		ProxyTokenFile:   layout.ProxyTokenFile,
+		DHParamFile:      layout.DHParamFile,
 		StampFile:        layout.StampFile,
 		LockFile:         layout.LockFile,
 		TempPrefix:       layout.TempPrefix,
 		ScriptPath:       layout.ScriptPath,
 		UnitName:         layout.UnitName,
+		ContractPath:     layout.ContractPath,
+		KeepModes:        strings.Join(keep, " | "),
+		ModesText:        strings.Join(text, " or "),
+		CreateMode:       fmt.Sprintf("%o", c.Params.SecretMode()),
+		CreateModeText:   fmt.Sprintf("%04o", c.Params.SecretMode()),
+		DHParamMode:      fmt.Sprintf("%o", c.Params.DHParamMode()),
+		DirModeText:      fmt.Sprintf("%04o", c.DirMode),
+		MaxSecretSize:    layout.MaxSecretSize,
 	}
 	files := []File{
 		{Path: layout.ScriptPath, Mode: 0o755},

@@ -25,7 +25,7 @@ func TestValidate(t *testing.T) {
 		field string // "" means valid
 	}{
 		{"zero is the defaults", Config{}, ""},
-		{"everything set", Config{Dir: "/data/hub-secrets", Owner: "jupyterhub", Group: "jupyter_hub.1", HubUnit: "jupyterhub@main.service", IdentitySources: []string{"/etc/machine-id"}}, ""},
+		{"everything set", Config{Dir: "/data/hub-secrets", Params: owned("jupyterhub", "jupyter_hub.1"), HubUnit: "jupyterhub@main.service", IdentitySources: plain("/etc/machine-id")}, ""},
 		{"relative dir", Config{Dir: "srv/jupyterhub"}, "Dir"},
 		{"unclean dir", Config{Dir: "/srv/../srv/jupyterhub"}, "Dir"},
 		{"trailing slash", Config{Dir: "/srv/jupyterhub/"}, "Dir"},
@@ -35,22 +35,22 @@ func TestValidate(t *testing.T) {
 		{"newline in dir", Config{Dir: "/srv/jupyterhub\n/etc"}, "Dir"},
 		{"shell in dir", Config{Dir: "/srv/$(reboot)"}, "Dir"},
 		{"specifier in dir", Config{Dir: "/srv/%h"}, "Dir"},
-		{"owner with colon", Config{Owner: "root:root"}, "Owner"},
-		{"owner with space", Config{Owner: "jupyter hub"}, "Owner"},
-		{"owner with dash first", Config{Owner: "-R"}, "Owner"},
-		{"numeric owner", Config{Owner: "1000"}, "Owner"},
-		{"long owner", Config{Owner: strings.Repeat("a", 33)}, "Owner"},
-		{"group with quote", Config{Group: "a'b"}, "Group"},
+		{"owner with colon", Config{Params: owned("root:root", "root")}, "Owner"},
+		{"owner with space", Config{Params: owned("jupyter hub", "root")}, "Owner"},
+		{"owner with dash first", Config{Params: owned("-R", "root")}, "Owner"},
+		{"numeric owner", Config{Params: owned("1000", "root")}, "Owner"},
+		{"long owner", Config{Params: owned(strings.Repeat("a", 33), "root")}, "Owner"},
+		{"group with quote", Config{Params: owned("root", "a'b")}, "Group"},
 		{"hub unit without suffix", Config{HubUnit: "jupyterhub"}, "HubUnit"},
 		{"hub unit with slash", Config{HubUnit: "../jupyterhub.service"}, "HubUnit"},
 		{"hub unit with space", Config{HubUnit: "jupyter hub.service"}, "HubUnit"},
 		{"hub unit template without instance", Config{HubUnit: "jupyterhub@.service"}, "HubUnit"},
-		{"relative identity source", Config{IdentitySources: []string{"/etc/machine-id", "machine-id"}}, "IdentitySources"},
-		{"identity source with quote", Config{IdentitySources: []string{"/etc/machine'-id"}}, "IdentitySources"},
+		{"relative identity source", Config{IdentitySources: plain("/etc/machine-id", "machine-id")}, "IdentitySources"},
+		{"identity source with quote", Config{IdentitySources: plain("/etc/machine'-id")}, "IdentitySources"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := tt.c.Validate()
+			err := withDefaults(tt.c).Validate()
 			if tt.field == "" {
 				if err != nil {
 					t.Fatalf("Validate: %v", err)
@@ -84,7 +84,7 @@ func TestShQuote(t *testing.T) {
 }
 
 func TestRenderFiles(t *testing.T) {
-	files, err := Render(Config{HubUnit: "hub@main.service", Dir: "/data/secrets", Owner: "jupyterhub", Group: "jupyter"})
+	files, err := Render(withDefaults(Config{HubUnit: "hub@main.service", Dir: "/data/secrets", Params: owned("jupyterhub", "jupyter")}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +119,7 @@ func TestRenderFiles(t *testing.T) {
 		"Type=oneshot",
 		"RemainAfterExit=yes",
 		"ExecStart=" + layout.ScriptPath,
-		"ReadWritePaths=/data/secrets",
+		"ReadWritePaths=-/data/secrets",
 		"WantedBy=multi-user.target",
 	} {
 		if !hasLine(unit, line) {
@@ -158,11 +158,11 @@ func hasLine(text, line string) bool {
 // TestRenderPure: the same Config always renders the same bytes, whatever the
 // machine, so the provisioner can upload what the tests checked.
 func TestRenderPure(t *testing.T) {
-	a, err := Render(Config{})
+	a, err := Render(withDefaults(Config{}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := Render(Config{Dir: layout.DefaultDir, Owner: "root", Group: "root", HubUnit: layout.DefaultHubUnit, IdentitySources: DefaultIdentitySources})
+	b, _ := Render(withDefaults(Config{Dir: layout.DefaultDir, Params: owned("root", "root"), HubUnit: layout.DefaultHubUnit, IdentitySources: DefaultIdentitySources}))
 	for i := range a {
 		if a[i].Path != b[i].Path || !bytes.Equal(a[i].Data, b[i].Data) {
 			t.Errorf("%s renders differently with explicit defaults", a[i].Path)
@@ -173,7 +173,7 @@ func TestRenderPure(t *testing.T) {
 // TestGolden pins the default payload; run with -update after a deliberate
 // change and read the diff.
 func TestGolden(t *testing.T) {
-	files, err := Render(Config{})
+	files, err := Render(withDefaults(Config{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +214,7 @@ func TestSystemdVerify(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(systemUnits, "sysinit.target")); err != nil {
 		t.Skipf("no system units to verify against: %v", err)
 	}
-	for _, c := range []Config{{}, {Dir: "/data/hub-secrets", HubUnit: "hub@main.service", Owner: "jupyterhub", Group: "jupyterhub"}} {
+	for _, c := range []Config{withDefaults(Config{}), {Dir: "/data/hub-secrets", HubUnit: "hub@main.service", Params: owned("jupyterhub", "jupyterhub")}} {
 		c = c.WithDefaults()
 		t.Run(c.HubUnit, func(t *testing.T) {
 			root := t.TempDir()
@@ -243,7 +243,7 @@ func TestSystemdVerify(t *testing.T) {
 
 func TestInstall(t *testing.T) {
 	root := t.TempDir()
-	files, err := Render(Config{})
+	files, err := Render(withDefaults(Config{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -293,7 +293,7 @@ func TestInstall(t *testing.T) {
 }
 
 func TestInstallRefuses(t *testing.T) {
-	files, err := Render(Config{})
+	files, err := Render(withDefaults(Config{}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -22,6 +23,7 @@ import (
 	"time"
 
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/layout"
+	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/params"
 )
 
 // These tests run the rendered script, as rendered, under dash with coreutils
@@ -120,6 +122,9 @@ type fixture struct {
 	script       string
 	owner, group string
 	uid, gid     int
+	params       params.Params
+	// Where the script looks to judge identity sources.
+	cloudRun, marker, mountinfo string
 
 	mu   sync.Mutex
 	seen map[string]bool // every secret value seen, to look for in outputs
@@ -136,16 +141,39 @@ func newFixture(t *testing.T, sh shell, owned ...func(*fixture)) *fixture {
 	}
 	mustMkdir(t, filepath.Join(base, "id"))
 	f.owner, f.group, f.uid, f.gid = currentOwner(t)
+	// cloud-init ran on this boot unless a test says otherwise; no
+	// container marker; an empty mount table.
+	f.cloudRun = filepath.Join(base, "run-cloud-init")
+	mustMkdir(t, f.cloudRun)
+	f.marker = filepath.Join(base, "container-marker")
+	f.mountinfo = filepath.Join(base, "mountinfo")
+	must(t, os.WriteFile(f.mountinfo, nil, 0o644))
+	f.params = defaultParams()
 	for _, o := range owned {
 		o(f)
 	}
-	script, err := Script(Config{Dir: f.dir, Owner: f.owner, Group: f.group, IdentitySources: f.ids})
+	f.params.Owner, f.params.Group = f.owner, f.group
+	script, err := Script(f.config())
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.script = filepath.Join(base, "jupyterhub-secrets")
 	must(t, os.WriteFile(f.script, script, 0o755))
 	return f
+}
+
+// config is the fixture's Config: its tree, identity sources and probes.
+func (f *fixture) config() Config {
+	kinds := []string{IDCloudInitRun, IDCloudInitData, IDDMI, IDMachineID}
+	var ids []IdentitySource
+	for i, p := range f.ids {
+		ids = append(ids, IdentitySource{Path: p, Kind: kinds[i]})
+	}
+	return Config{
+		Dir: f.dir, Params: f.params, IdentitySources: ids,
+		CloudInitRunDir: f.cloudRun, ContainerMarkers: []string{f.marker}, MountInfo: f.mountinfo,
+		DHParamCopy: filepath.Join(filepath.Dir(f.ids[0]), "dhparam-copy.pem"),
+	}
 }
 
 // currentOwner is root when the tests run as root, else the current user.
@@ -521,17 +549,18 @@ func TestScriptRegenerates(t *testing.T) {
 		{"cookie missing", func(f *fixture) { must(f.t, os.Remove(f.path(cookie))) }, nil},
 		{"token missing", func(f *fixture) { must(f.t, os.Remove(f.path(token))) }, nil},
 		{"cookie empty", write(cookie, "", 0o600), nil},
-		{"token upper case", write(token, strings.ToUpper(hex64)+"\n", 0o600), nil},
-		{"cookie without newline", write(cookie, hex64, 0o600), nil},
-		{"cookie with two newlines", write(cookie, hex64+"\n\n", 0o600), nil},
-		{"cookie newline first", write(cookie, "\n"+hex64, 0o600), nil},
 		{"cookie newline inside", write(cookie, hex64[:32]+"\n"+hex64[33:]+"\n", 0o600), nil},
 		{"token with a NUL", write(token, hex64[:63]+"\x00\n", 0o600), nil},
 		{"token base64", write(token, strings.Repeat("QUJD", 16)+"\n", 0o600), nil},
 		{"cookie short", write(cookie, hex64[:62]+"\n", 0o600), nil},
+		{"cookie hex with a space inside", write(cookie, hex64[:32]+" "+hex64[32:]+"\n", 0o600), nil},
+		{"cookie too large", write(cookie, hex64+strings.Repeat(" ", 4096)+"\n", 0o600), nil},
+		{"same secret in other cases", func(f *fixture) {
+			b, _ := os.ReadFile(f.path(cookie))
+			write(token, strings.ToUpper(strings.TrimSpace(string(b)))+"\r\n", 0o600)(f)
+		}, nil},
 		{"cookie mode 0644", func(f *fixture) { must(f.t, os.Chmod(f.path(cookie), 0o644)) }, nil},
 		{"token mode 0640", func(f *fixture) { must(f.t, os.Chmod(f.path(token), 0o640)) }, nil},
-		{"token mode 0400", func(f *fixture) { must(f.t, os.Chmod(f.path(token), 0o400)) }, nil},
 		{"identical secrets", func(f *fixture) {
 			b, _ := os.ReadFile(f.path(cookie))
 			write(token, string(b), 0o600)(f)
@@ -567,6 +596,48 @@ func TestScriptRegenerates(t *testing.T) {
 				c1, t1 := f.assertValid("dmi-uuid")
 				if bytes.Equal(c0, c1) || bytes.Equal(t0, t1) {
 					t.Error("not both secrets were replaced")
+				}
+			})
+		}
+	})
+}
+
+// TestScriptKeepsWhatJupyterHubReads: JupyterHub strips whitespace and
+// reads hex in either case, and the policy accepts 0400: the script keeps
+// such secrets byte for byte (the property test covers the whole matrix).
+func TestScriptKeepsWhatJupyterHubReads(t *testing.T) {
+	hex64 := strings.Repeat("0123456789abcdef", 4)
+	other := strings.Repeat("fedcba9876543210", 4)
+	tests := []struct {
+		name, cookie, token string
+		mode                os.FileMode
+	}{
+		{"upper case", strings.ToUpper(hex64) + "\n", other + "\n", 0o600},
+		{"no newline", hex64, other, 0o600},
+		{"two newlines", hex64 + "\n\n", other + "\n", 0o600},
+		{"newline first", "\n" + hex64, other + "\n", 0o600},
+		{"CRLF", hex64 + "\r\n", other + "\r\n", 0o600},
+		{"spaces and tabs around", " \t" + hex64 + " \t\n", other + "\n", 0o600},
+		{"mode 0400", hex64 + "\n", other + "\n", 0o400},
+	}
+	forShells(t, func(t *testing.T, sh shell) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				f := newFixture(t, sh)
+				f.setID(idDMI, "dmi-uuid\n")
+				f.mustSucceed(f.run())
+				must(t, os.WriteFile(f.path(layout.CookieSecretFile), []byte(tt.cookie), tt.mode))
+				must(t, os.WriteFile(f.path(layout.ProxyTokenFile), []byte(tt.token), tt.mode))
+				must(t, os.Chmod(f.path(layout.CookieSecretFile), tt.mode))
+				must(t, os.Chmod(f.path(layout.ProxyTokenFile), tt.mode))
+				before := tree(t, f.dir)
+				r := f.run()
+				f.mustSucceed(r)
+				if r.stdout != nothingToDo {
+					t.Errorf("a secret JupyterHub reads as valid was not kept:\n%s", r)
+				}
+				if after := tree(t, f.dir); !maps.Equal(before, after) {
+					t.Error("the directory changed")
 				}
 			})
 		}
@@ -649,7 +720,9 @@ func TestScriptRefuses(t *testing.T) {
 			must(f.t, os.WriteFile(f.path(layout.LockFile), nil, 0o600))
 		}, "not this script's lock"},
 		{"no such owner", func(f *fixture, outside string) {
-			script, err := Script(Config{Dir: f.dir, Owner: "no-such-user-hubsecrets", Group: f.group, IdentitySources: f.ids})
+			c := f.config()
+			c.Params.Owner = "no-such-user-hubsecrets"
+			script, err := Script(c)
 			must(f.t, err)
 			must(f.t, os.WriteFile(f.script, script, 0o755))
 		}, "cannot give files to no-such-user-hubsecrets"},
@@ -659,7 +732,7 @@ func TestScriptRefuses(t *testing.T) {
 			name  string
 			setup func(f *fixture, outside string)
 			want  string
-		}{"dir owned by someone else", func(f *fixture, outside string) { must(f.t, os.Chown(f.dir, 65534, 0)) }, "is not owned by the user running this"})
+		}{"dir owned by someone else", func(f *fixture, outside string) { must(f.t, os.Chown(f.dir, 65534, 0)) }, "is not owned by root"})
 	}
 	forShells(t, func(t *testing.T, sh shell) {
 		src := newFixture(t, sh)
@@ -1092,7 +1165,9 @@ func TestRunScript(t *testing.T) {
 	root := t.TempDir()
 	owner, group, _, _ := currentOwner(t)
 	dir := filepath.Join(root, "srv/jupyterhub")
-	files, err := Render(Config{Dir: dir, Owner: owner, Group: group, IdentitySources: []string{filepath.Join(root, "machine-id")}})
+	p := defaultParams()
+	p.Owner, p.Group = owner, group
+	files, err := Render(Config{Dir: dir, Params: p, IdentitySources: plain(filepath.Join(root, "machine-id"))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,6 +27,11 @@ const (
 	TempPrefix = ".hubsecrets-tmp."
 )
 
+// MaxSecretSize is the most of a secret file anything reads: the collector
+// judges a larger file "far too large" (HUB020), and the first-boot script
+// replaces it.
+const MaxSecretSize = 4 << 10
+
 // The first-boot payload, as installed in an image.
 const (
 	DefaultHubUnit = "jupyterhub.service"
@@ -47,3 +52,12 @@ var WantsLink = path.Join(UnitDir, "multi-user.target.wants", UnitName)
 func DropInPath(hubUnit string) string {
 	return path.Join(UnitDir, hubUnit+".d", DropInName)
 }
+
+// The host's contract: the parameters in force for this host or image, and
+// the DH parameters the first-boot hook restores when the secrets directory
+// comes up empty (a fresh data volume mounted over it).
+const (
+	ContractDir     = "/etc/hubsecrets"
+	ContractPath    = ContractDir + "/params.json"
+	DHParamCopyPath = ContractDir + "/" + DHParamFile
+)
