@@ -330,4 +330,3 @@ func parseDirMode(s string) (os.FileMode, error) {
 	}
 	return os.FileMode(m), nil
 }
-
