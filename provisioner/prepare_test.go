@@ -96,6 +96,8 @@ func TestPrepareErrorsNameTheField(t *testing.T) {
 	os.WriteFile(garbage, []byte("not a pem\n"), 0o644)
 	link := filepath.Join(dir, "link.json")
 	os.Symlink(garbage, link)
+	linkDir := filepath.Join(dir, "reports")
+	os.Symlink(t.TempDir(), linkDir)
 
 	tests := []struct {
 		name  string
@@ -134,6 +136,7 @@ func TestPrepareErrorsNameTheField(t *testing.T) {
 		{"report deep under a file", map[string]interface{}{"report_file": filepath.Join(garbage, "a", "b", "r.txt")}, "report_file", garbage + " exists on the build host and is not a directory"},
 		{"report is a directory", map[string]interface{}{"report_file": dir}, "report_file", "is a directory"},
 		{"report is a symlink", map[string]interface{}{"report_file": link}, "report_file", "is a symbolic link"},
+		{"report in a symlinked dir", map[string]interface{}{"report_file": filepath.Join(linkDir, "r.json")}, "report_file", "its directory " + linkDir + " is a symbolic link"},
 		{"report without verify", map[string]interface{}{"skip_verify": true, "report_file": filepath.Join(dir, "r.txt")}, "report_file", "skip_verify"},
 		{"policy dir missing", map[string]interface{}{"policy_dirs": []string{filepath.Join(dir, "nope")}}, "policy_dirs", "directories"},
 		{"policy data missing", map[string]interface{}{"policy_data": []string{filepath.Join(dir, "nope.json")}}, "policy_data", "JSON"},

@@ -101,10 +101,20 @@ func (p *Provisioner) collect(ctx context.Context, ui packersdk.Ui, comm packers
 }
 
 // checkReportFile refuses, in Prepare, a report_file that no build could
-// write: one under a path that exists and is not a directory, or where a
-// directory, a symbolic link or another non-file stands. Missing
-// directories are fine: they are made when the report is written.
+// write: one under a path that exists and is not a directory, one whose
+// directory is a symbolic link, or where a directory, a symbolic link or
+// another non-file stands. Missing directories are fine: they are made
+// when the report is written.
 func checkReportFile(name string) error {
+	if dir := filepath.Dir(name); dir != "." {
+		if fi, err := os.Lstat(dir); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+			real, err := filepath.EvalSymlinks(dir)
+			if err != nil {
+				real = "the directory it points to"
+			}
+			return fmt.Errorf("report_file %s: its directory %s is a symbolic link on the build host, which a report is never written through; name the file in %s", name, dir, real)
+		}
+	}
 	if fi, err := os.Lstat(name); err == nil {
 		switch {
 		case fi.IsDir():

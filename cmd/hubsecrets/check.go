@@ -189,7 +189,8 @@ cannot be scanned is named on stderr with the reason; the others still are.
 
 With --output FILE the report goes to a temporary file beside FILE (missing
 directories are made), synced, then renamed over it: a failed write leaves
-the previous report as it was. A symbolic link at FILE is refused.
+the previous report as it was. A symbolic link at FILE, or as its
+directory, is refused.
 
 Exit status: 0 no deny findings, 1 deny findings (or warnings with --strict),
 2 the check could not be done (bad flag, unreadable root or file, bad policy,

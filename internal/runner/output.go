@@ -57,8 +57,9 @@ const ReportPerm = 0o644
 // written to a temporary file beside name, synced and renamed over it, so
 // on any error (a full disk, a failing format) the previous file is left
 // as it was. Missing parent directories are made (0755). A symbolic link
-// or anything but a regular file at name is refused, never followed or
-// replaced. The file gets mode 0644 and the caller's owner.
+// or anything but a regular file at name, or a symbolic link as its
+// directory, is refused, never followed or replaced. The file gets mode
+// 0644 and the caller's owner.
 func (o Output) WriteFile(name string, reports []report.Report) error {
 	o.Options.Color = false
 	var buf bytes.Buffer

@@ -152,6 +152,19 @@ func TestWriteFile(t *testing.T) {
 		}
 	})
 
+	t.Run("a symbolic link as its directory is refused", func(t *testing.T) {
+		dir, elsewhere := t.TempDir(), t.TempDir()
+		linkDir := filepath.Join(dir, "reports")
+		os.Symlink(elsewhere, linkDir)
+		err := sarif.WriteFile(filepath.Join(linkDir, "hub.sarif"), reports)
+		if err == nil || !strings.Contains(err.Error(), "parent directory "+linkDir+" is a symbolic link") {
+			t.Errorf("error %v, want a refusal naming %s", err, linkDir)
+		}
+		if entries, _ := os.ReadDir(elsewhere); len(entries) != 0 {
+			t.Errorf("wrote through the link: %v", entries)
+		}
+	})
+
 	t.Run("errors name the real cause", func(t *testing.T) {
 		dir := t.TempDir()
 		file := filepath.Join(dir, "reports")
