@@ -81,7 +81,10 @@ type Config struct {
 	// set `hubsecrets.params`.
 	PolicyData []string `mapstructure:"policy_data"`
 	// Save the verification report to this file on the build host, for CI.
-	// Written whether the verification passes or not.
+	// Written whether the verification passes or not, as `hubsecrets check
+	// --output` writes: missing directories made, the file replaced
+	// atomically, never through a symbolic link. A report that cannot be
+	// written fails the build.
 	ReportFile string `mapstructure:"report_file"`
 	// The format of `report_file`: `text`, `json`, `sarif` or `junit`.
 	// Defaults to `text`.

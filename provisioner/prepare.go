@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -251,8 +250,8 @@ func (p *Provisioner) prepareVerify() error {
 		add(fmt.Errorf("report_format %q: want one of %s", c.ReportFormat, report.FormatNames()))
 	}
 	if c.ReportFile != "" {
-		if fi, err := os.Stat(filepath.Dir(c.ReportFile)); err != nil || !fi.IsDir() {
-			add(fmt.Errorf("report_file %s: directory %s does not exist on the build host; create it first", c.ReportFile, filepath.Dir(c.ReportFile)))
+		if err := checkReportFile(c.ReportFile); err != nil {
+			add(err)
 		}
 	}
 	for _, d := range c.PolicyDirs {

@@ -58,6 +58,7 @@ func TestPrepareAcceptsAlternatives(t *testing.T) {
 		"owner and mode":   {"owner": "jupyterhub", "group": "jupyterhub", "directory_mode": "0750"},
 		"custom command":   {"execute_command": "doas {{.Vars}} sh '{{.Path}}'"},
 		"report":           {"report_file": filepath.Join(dir, "r.sarif"), "report_format": "sarif"},
+		"report, new dirs": {"report_file": filepath.Join(dir, "reports", "ci", "r.json")}, // made when written
 		"skip verify":      {"skip_verify": true},
 		"fail on secrets":  {"existing_secrets": "fail"},
 		"template hub":     {"hub_unit": "jupyterhub@main.service", "directory": "/opt/hub/secrets"},
@@ -94,6 +95,10 @@ func TestPrepareErrorsNameTheField(t *testing.T) {
 	small := writeDH(t, dir, "small.pem", &dhparam.Params{P: oakley2, G: big.NewInt(2)})
 	garbage := filepath.Join(dir, "garbage.pem")
 	os.WriteFile(garbage, []byte("not a pem\n"), 0o644)
+	link := filepath.Join(dir, "link.json")
+	os.Symlink(garbage, link)
+	linkDir := filepath.Join(dir, "reports")
+	os.Symlink(t.TempDir(), linkDir)
 
 	tests := []struct {
 		name  string
@@ -128,7 +133,11 @@ func TestPrepareErrorsNameTheField(t *testing.T) {
 		{"command bad template", map[string]interface{}{"execute_command": "sh {{.Path"}, "execute_command", "template"},
 		{"existing secrets", map[string]interface{}{"existing_secrets": "keep"}, "existing_secrets", `"fail"`},
 		{"report format", map[string]interface{}{"report_format": "html"}, "report_format", "sarif"},
-		{"report dir missing", map[string]interface{}{"report_file": filepath.Join(dir, "no", "r.txt")}, "report_file", "create it"},
+		{"report under a file", map[string]interface{}{"report_file": filepath.Join(garbage, "r.txt")}, "report_file", garbage + " exists on the build host and is not a directory"},
+		{"report deep under a file", map[string]interface{}{"report_file": filepath.Join(garbage, "a", "b", "r.txt")}, "report_file", garbage + " exists on the build host and is not a directory"},
+		{"report is a directory", map[string]interface{}{"report_file": dir}, "report_file", "is a directory"},
+		{"report is a symlink", map[string]interface{}{"report_file": link}, "report_file", "is a symbolic link"},
+		{"report in a symlinked dir", map[string]interface{}{"report_file": filepath.Join(linkDir, "r.json")}, "report_file", "its directory " + linkDir + " is a symbolic link"},
 		{"report without verify", map[string]interface{}{"skip_verify": true, "report_file": filepath.Join(dir, "r.txt")}, "report_file", "skip_verify"},
 		{"policy dir missing", map[string]interface{}{"policy_dirs": []string{filepath.Join(dir, "nope")}}, "policy_dirs", "directories"},
 		{"policy data missing", map[string]interface{}{"policy_data": []string{filepath.Join(dir, "nope.json")}}, "policy_data", "JSON"},

@@ -242,20 +242,6 @@ func envVars(buildName, builderType string) string {
 	return fmt.Sprintf("PACKER_BUILD_NAME=%s PACKER_BUILDER_TYPE=%s", shQuote(buildName), shQuote(builderType))
 }
 
-// sudoError turns sudo's complaints into what to change.
-func sudoError(res *result, user string) error {
-	out := res.stderr.String() + res.stdout.String()
-	switch {
-	case strings.Contains(out, "a password is required") || strings.Contains(out, "a terminal is required"):
-		return fmt.Errorf("use_sudo needs passwordless sudo for %q: sudo asked for a password. Add %q to a file in /etc/sudoers.d/ of the image, or connect as root", user, user+" ALL=(ALL) NOPASSWD: ALL")
-	case strings.Contains(out, "sudo: not found") || strings.Contains(out, "sudo: command not found"):
-		return errors.New("use_sudo: sudo is not installed on the target; install it first or connect as root")
-	case strings.Contains(out, "is not in the sudoers file") || strings.Contains(out, "is not allowed to execute"):
-		return fmt.Errorf("use_sudo: %q may not run sh as root through sudo; allow it in /etc/sudoers.d/ or connect as root", user)
-	}
-	return nil
-}
-
 // installError explains a failed install; nil when it succeeded.
 func installError(res *result, c *Config, user string) error {
 	if res.status == 0 {

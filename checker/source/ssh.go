@@ -16,6 +16,7 @@ import (
 	"golang.org/x/crypto/ssh/knownhosts"
 
 	"github.com/hubsecrets/packer-plugin-jupyterhub/checker/hubconfig"
+	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/sudo"
 )
 
 // The SSH transport for the remote collector: one connection and one
@@ -385,22 +386,14 @@ func runSSH(ctx context.Context, t SSHTarget, cfg SSHConfig, cmd string, out *ca
 // script itself prints nothing on stderr but the shell's own complaints,
 // never a file's content.
 func remoteFailure(user string, status int, stderr string) error {
-	has := func(subs ...string) bool {
-		for _, s := range subs {
-			if strings.Contains(stderr, s) {
-				return true
-			}
-		}
-		return false
-	}
-	switch {
-	case has("a password is required", "a terminal is required", "no tty present"):
-		return fmt.Errorf("user %s needs passwordless sudo (or connect as root): sudo asked for a password. Allow it on the host with %q in a file under /etc/sudoers.d/", user, user+" ALL=(ALL) NOPASSWD: ALL")
-	case has("you must have a tty"):
-		return fmt.Errorf("user %s: sudo requires a terminal there (Defaults requiretty): add %q under /etc/sudoers.d/, or connect as root", user, "Defaults:"+user+" !requiretty")
-	case has("sudo: not found", "sudo: command not found"):
+	switch sudo.Parse(stderr) {
+	case sudo.Password:
+		return fmt.Errorf("user %s needs passwordless sudo (or connect as root): sudo asked for a password. Allow it on the host with %q in a file under /etc/sudoers.d/", user, sudo.NoPasswdRule(user))
+	case sudo.TTY:
+		return fmt.Errorf("user %s: sudo requires a terminal there (Defaults requiretty): add %q under /etc/sudoers.d/, or connect as root", user, sudo.NoRequireTTYRule(user))
+	case sudo.Missing:
 		return fmt.Errorf("user %s is not root and the host has no sudo: connect as root, or install sudo and give %s passwordless sudo", user, user)
-	case has("is not in the sudoers file", "is not allowed to execute", "may not run sudo"):
+	case sudo.Denied:
 		return fmt.Errorf("user %s may not run sh as root through sudo: allow it (NOPASSWD) under /etc/sudoers.d/, or connect as root", user)
 	}
 	first, _, _ := strings.Cut(strings.TrimSpace(stderr), "\n")

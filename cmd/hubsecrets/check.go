@@ -1,13 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"path"
@@ -19,6 +16,7 @@ import (
 	"github.com/hubsecrets/packer-plugin-jupyterhub/checker/source"
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/layout"
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/report"
+	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/runner"
 	"github.com/hubsecrets/packer-plugin-jupyterhub/version"
 )
 
@@ -97,15 +95,15 @@ func (s *scanFlags) validate(fs *flag.FlagSet) error {
 // sources returns the roots to scan and a function that releases what
 // they hold. An error here (a bad host list, no SSH key) is one the user
 // can act on before anything is scanned.
-func (s *scanFlags) sources(e *env, cmd string) ([]scanSource, func(), error) {
+func (s *scanFlags) sources(e *env, cmd string) ([]runner.Source, func(), error) {
 	opt := s.options()
 	switch {
 	case s.tar != "":
-		return []scanSource{{collect: func(ctx context.Context) (*facts.Document, error) {
+		return []runner.Source{{Collect: func(ctx context.Context) (*facts.Document, error) {
 			return s.collectTar(ctx, e, opt)
 		}}}, func() {}, nil
 	case !s.remote():
-		return []scanSource{{collect: func(ctx context.Context) (*facts.Document, error) {
+		return []runner.Source{{Collect: func(ctx context.Context) (*facts.Document, error) {
 			return s.collectDir(ctx, opt)
 		}}}, func() {}, nil
 	}
@@ -119,7 +117,7 @@ func (s *scanFlags) sources(e *env, cmd string) ([]scanSource, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	srcs := make([]scanSource, len(targets))
+	srcs := make([]runner.Source, len(targets))
 	for i, t := range targets {
 		srcs[i] = st.source(t, opt)
 	}
@@ -189,6 +187,11 @@ scanned --parallel at a time, each on its own: --format json then prints one
 JSON object a line, the other formats group findings by host. A host that
 cannot be scanned is named on stderr with the reason; the others still are.
 
+With --output FILE the report goes to a temporary file beside FILE (missing
+directories are made), synced, then renamed over it: a failed write leaves
+the previous report as it was. A symbolic link at FILE, or as its
+directory, is refused.
+
 Exit status: 0 no deny findings, 1 deny findings (or warnings with --strict),
 2 the check could not be done (bad flag, unreadable root or file, bad policy,
 a host that could not be scanned), whatever the other hosts found.`
@@ -206,7 +209,7 @@ func runCheck(e *env, args []string) int {
 	fs.IntVar(&parallel, "parallel", 8, "scan at most `N` hosts at a time")
 	fs.StringVar(&profile, "profile", "instance", "what the root is: `instance` or image")
 	fs.StringVar(&format, "format", "text", "report `FORMAT`: "+report.FormatNames())
-	fs.StringVar(&out, "output", "", "write the report to `FILE` instead of standard output")
+	fs.StringVar(&out, "output", "", "write the report to `FILE` (mode 0644, atomically, never through a symbolic link) instead of standard output")
 	fs.Var(&policies, "policy", "add the Rego policies in `DIR` (repeatable); their deny/warn rules join the report")
 	fs.Var(&data, "data", "add a JSON or YAML data `FILE` (repeatable), e.g. to set hubsecrets.params")
 	fs.BoolVar(&strict, "strict", false, "exit 1 on warnings too")
@@ -239,117 +242,63 @@ func runCheck(e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "hubsecrets check: %v\n", err)
 		return exitFailure
 	}
-	results := scanAll(ctx, srcs, parallel, eng)
+	results := runner.Run(ctx, eng, srcs, parallel)
 
-	var reports []report.Report
-	for _, r := range results {
-		if r.err == nil {
-			reports = append(reports, r.rep)
-		}
-	}
 	code := exitOK
-	if len(reports) > 0 {
+	if reports := runner.Reports(results); len(reports) > 0 {
 		if err := writeReports(e, out, format, reports, strict, len(srcs) > 1); err != nil {
 			fmt.Fprintf(e.stderr, "hubsecrets check: %v\n", err)
 			code = exitFailure
 		}
 	}
-	// Why a source could not be checked, after the report, where it is seen.
-	for i, r := range results {
+	// What could not be checked, after the report, where it is seen.
+	for _, r := range results {
 		prefix := "hubsecrets check: "
-		if srcs[i].label != "" {
-			prefix += srcs[i].label + ": "
+		if r.Source.Label != "" {
+			prefix += r.Source.Label + ": "
 		}
-		if r.err != nil {
-			fmt.Fprintf(e.stderr, "%s%v\n", prefix, r.err)
-			code = exitFailure
-			continue
+		for _, p := range r.Problems() {
+			fmt.Fprintf(e.stderr, "%s%s\n", prefix, p)
 		}
-		code = max(code, verdict(e, prefix, r.doc, r.rep, strict))
 	}
-	if n := countFailed(results); n > 0 && len(srcs) > 1 {
+	code = max(code, runner.Code(results, strict))
+	if n := runner.Failed(results); n > 0 && len(srcs) > 1 {
 		fmt.Fprintf(e.stderr, "hubsecrets check: %d of %d hosts could not be scanned\n", n, len(srcs))
 	}
 	return code
 }
 
-func countFailed(results []scanResult) int {
-	n := 0
-	for _, r := range results {
-		if r.err != nil {
-			n++
-		}
-	}
-	return n
-}
-
-// exitCode applies the CI contract: never 0 when something was not checked.
+// exitCode is one document's verdict under the CI contract (never 0 when
+// something was not checked); what was not goes to stderr.
 func exitCode(e *env, doc *facts.Document, rep report.Report, strict bool) int {
-	return verdict(e, "hubsecrets check: ", doc, rep, strict)
-}
-
-// verdict is one source's exit code (exitFailure > exitDenied > exitOK, so
-// the worst of several is their max); what could not be checked goes to
-// stderr after prefix.
-func verdict(e *env, prefix string, doc *facts.Document, rep report.Report, strict bool) int {
-	if len(doc.Errors) > 0 {
-		for _, msg := range doc.Errors {
-			fmt.Fprintf(e.stderr, "%scould not check %s\n", prefix, msg)
-		}
-		return exitFailure
+	r := runner.Result{Doc: doc, Report: rep}
+	for _, p := range r.Problems() {
+		fmt.Fprintf(e.stderr, "hubsecrets check: %s\n", p)
 	}
-	if rep.Summary.Deny > 0 || strict && rep.Summary.Warn > 0 {
-		return exitDenied
-	}
-	return exitOK
+	return r.Code(strict)
 }
 
 func writeReport(e *env, out, format string, rep report.Report, strict bool) error {
 	return writeReports(e, out, format, []report.Report{rep}, strict, false)
 }
 
-// writeReports writes the reports; several is whether several sources
-// were asked for, so json stays JSON Lines even when one of them answered.
+// writeReports writes the reports to standard output, or atomically to
+// out; several is whether several sources were asked for, so json stays
+// JSON Lines even when one of them answered.
 func writeReports(e *env, out, format string, reports []report.Report, strict, several bool) error {
-	opts := report.Options{Strict: strict, Version: version.PluginVersion.FormattedVersion()}
-	var w io.Writer = e.stdout
+	o := runner.Output{
+		Format:  format,
+		Options: report.Options{Strict: strict, Version: version.PluginVersion.FormattedVersion()},
+		Lines:   several,
+	}
 	if out != "" {
-		f, err := os.Create(out)
-		if err != nil {
+		if err := o.WriteFile(out, reports); err != nil {
 			return fmt.Errorf("--output: %w", err)
 		}
-		defer f.Close()
-		w = f
-	} else {
-		opts.Color = format == "text" && e.isTerminal(e.stdout) && e.getenv("NO_COLOR") == ""
+		return nil
 	}
-	if err := writeFormat(w, format, reports, opts, several); err != nil {
-		return fmt.Errorf("write %s report: %w", format, err)
-	}
-	if f, ok := w.(*os.File); ok && out != "" {
-		if err := f.Sync(); err != nil {
-			return fmt.Errorf("--output %s: %w", path.Clean(out), err)
-		}
-	}
-	return nil
-}
-
-func writeFormat(w io.Writer, format string, reports []report.Report, opts report.Options, several bool) error {
-	if format != "json" || !several || len(reports) != 1 {
-		return report.Write(format, w, reports, opts)
-	}
-	// report's json indents a lone report; a fleet's consumer reads lines.
-	var b bytes.Buffer
-	if err := report.Write(format, &b, reports, opts); err != nil {
-		return err
-	}
-	var line bytes.Buffer
-	if err := json.Compact(&line, b.Bytes()); err != nil {
-		return err
-	}
-	line.WriteByte('\n')
-	_, err := w.Write(line.Bytes())
-	return err
+	o.Options.Color = format == "text" && e.isTerminal(e.stdout) && e.getenv("NO_COLOR") == ""
+	return o.Write(e.stdout, reports)
 }
 
 func runFacts(e *env, args []string) int {
@@ -378,10 +327,10 @@ and test site policies for 'hubsecrets check --policy'.`)
 	if len(srcs) != 1 {
 		return usageError(e, fs, "%d hosts: facts prints one host's document; give one --ssh", len(srcs))
 	}
-	doc, err := srcs[0].collect(ctx)
+	doc, err := srcs[0].Collect(ctx)
 	if err != nil {
-		if srcs[0].label != "" {
-			err = fmt.Errorf("%s: %w", srcs[0].label, err)
+		if srcs[0].Label != "" {
+			err = fmt.Errorf("%s: %w", srcs[0].Label, err)
 		}
 		fmt.Fprintf(e.stderr, "hubsecrets facts: %v\n", err)
 		return exitFailure

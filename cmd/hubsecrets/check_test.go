@@ -3,11 +3,14 @@ package main
 import (
 	"encoding/json"
 	"encoding/xml"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
+	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/report"
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/testtree"
 )
 
@@ -204,4 +207,66 @@ func TestCheckEscapingSymlinkExits2(t *testing.T) {
 	if r.code != exitFailure || !strings.Contains(r.stderr, "could not check /srv/jupyterhub") {
 		t.Errorf("exit %d stderr %q: want 2, never a pass or a plain deny", r.code, r.stderr)
 	}
+}
+
+// --output is written as dhparam --out is: atomically, parents made,
+// never through a symbolic link, the previous report kept on failure.
+func TestCheckOutputAtomic(t *testing.T) {
+	tr := testtree.Tutorial(t)
+	dir := t.TempDir()
+
+	t.Run("parents made", func(t *testing.T) {
+		out := filepath.Join(dir, "reports", "ci", "hub.json")
+		r := runCLI(t, "check", "--root", tr.Root, "--format", "json", "--output", out)
+		if r.code != exitDenied || r.stdout != "" {
+			t.Fatalf("exit %d stdout %q stderr %s", r.code, r.stdout, r.stderr)
+		}
+		b, err := os.ReadFile(out)
+		if err != nil || !strings.Contains(string(b), `"HUB016"`) {
+			t.Fatalf("report file: %v %.200s", err, b)
+		}
+		if fi, err := os.Stat(out); err != nil || fi.Mode() != 0o644 {
+			t.Errorf("report mode %v (%v), want 0644", fi.Mode(), err)
+		}
+		assertNoSecret(t, tr, string(b))
+	})
+
+	t.Run("symbolic link refused", func(t *testing.T) {
+		target := filepath.Join(dir, "shadow")
+		os.WriteFile(target, []byte("root:*:19000:0:99999:7:::\n"), 0o640)
+		link := filepath.Join(dir, "hub.sarif")
+		if err := os.Symlink(target, link); err != nil {
+			t.Fatal(err)
+		}
+		r := runCLI(t, "check", "--root", tr.Root, "--format", "sarif", "--output", link)
+		want := "hubsecrets check: --output: write " + link + ": is a symbolic link"
+		if r.code != exitFailure || !strings.Contains(r.stderr, want) || r.stdout != "" {
+			t.Errorf("exit %d stdout %q stderr %q: want 2 and %q", r.code, r.stdout, r.stderr, want)
+		}
+		if b, _ := os.ReadFile(target); string(b) != "root:*:19000:0:99999:7:::\n" {
+			t.Errorf("the link's target became %q", b)
+		}
+		if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+			t.Errorf("the link was replaced: %v %v", fi.Mode(), err)
+		}
+	})
+
+	t.Run("failed write keeps the previous report", func(t *testing.T) {
+		// A format that stops halfway, as a full disk would stop a write:
+		// writing into FILE directly would leave half a report.
+		report.Formats["halfway"] = func(w io.Writer, _ []report.Report, _ report.Options) error {
+			io.WriteString(w, `{"version": "2.1.0", "runs": [`)
+			return syscall.ENOSPC
+		}
+		defer delete(report.Formats, "halfway")
+		out := filepath.Join(dir, "previous.sarif")
+		os.WriteFile(out, []byte("the previous report\n"), 0o644)
+		r := runCLI(t, "check", "--root", tr.Root, "--format", "halfway", "--output", out)
+		if r.code != exitFailure || !strings.Contains(r.stderr, "--output: write halfway report: no space left on device") {
+			t.Errorf("exit %d stderr %q: want 2 and the write error", r.code, r.stderr)
+		}
+		if b, _ := os.ReadFile(out); string(b) != "the previous report\n" {
+			t.Errorf("the previous report became %q", b)
+		}
+	})
 }

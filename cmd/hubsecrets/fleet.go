@@ -12,15 +12,13 @@ import (
 	"os/user"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/crypto/ssh/agent"
 
-	"github.com/hubsecrets/packer-plugin-jupyterhub/checker"
 	"github.com/hubsecrets/packer-plugin-jupyterhub/checker/facts"
 	"github.com/hubsecrets/packer-plugin-jupyterhub/checker/source"
-	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/report"
+	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/runner"
 )
 
 // sshFlags say which hosts to scan over SSH and how to reach them.
@@ -211,8 +209,8 @@ func (s *sshFlags) setup(e *env, warn func(format string, a ...any)) (*sshSetup,
 }
 
 // source is a scan of t over SSH, bounded by --host-timeout.
-func (st *sshSetup) source(t source.SSHTarget, opt source.Options) scanSource {
-	return scanSource{label: "host " + t.String(), collect: func(ctx context.Context) (*facts.Document, error) {
+func (st *sshSetup) source(t source.SSHTarget, opt source.Options) runner.Source {
+	return runner.Source{Label: "host " + t.String(), Collect: func(ctx context.Context) (*facts.Document, error) {
 		ctx, cancel := context.WithTimeoutCause(ctx, st.hostTimeout,
 			fmt.Errorf("gave up after %s (--host-timeout)", st.hostTimeout))
 		defer cancel()
@@ -222,59 +220,4 @@ func (st *sshSetup) source(t source.SSHTarget, opt source.Options) scanSource {
 		}
 		return source.Collect(ctx, fsys, facts.Source{Kind: "ssh", Root: "/", Host: t.Name()}, opt)
 	}}
-}
-
-// scanSource is one root to collect facts from.
-type scanSource struct {
-	// label names the source in messages: empty for the one local source
-	// (its errors name the flag), "host user@name" for a host.
-	label   string
-	collect func(ctx context.Context) (*facts.Document, error)
-}
-
-// scanResult is one source's outcome: a report, or why there is none.
-type scanResult struct {
-	doc *facts.Document
-	rep report.Report
-	err error
-}
-
-// scanAll collects and evaluates every source, at most parallel at a
-// time; results keep the sources' order. One source failing does not stop
-// the others.
-func scanAll(ctx context.Context, srcs []scanSource, parallel int, eng *checker.Engine) []scanResult {
-	results := make([]scanResult, len(srcs))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(parallel, len(srcs)) {
-		wg.Go(func() {
-			for i := range next {
-				results[i] = scanOne(ctx, srcs[i], eng)
-			}
-		})
-	}
-	for i := range srcs {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	return results
-}
-
-func scanOne(ctx context.Context, src scanSource, eng *checker.Engine) scanResult {
-	if ctx.Err() != nil {
-		return scanResult{err: errors.New("interrupted")}
-	}
-	doc, err := src.collect(ctx)
-	if err != nil {
-		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
-			err = errors.New("interrupted")
-		}
-		return scanResult{err: err}
-	}
-	rep, err := eng.Evaluate(ctx, doc)
-	if err != nil {
-		return scanResult{err: fmt.Errorf("evaluate policy: %w", err)}
-	}
-	return scanResult{doc: doc, rep: rep}
 }

@@ -8,13 +8,16 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/runner"
 )
 
-// Exit codes, the CI contract: 0 nothing denied, 1 denied, 2 could not check.
+// Exit codes, the CI contract (internal/runner): 0 nothing denied, 1
+// denied, 2 could not check.
 const (
-	exitOK      = 0
-	exitDenied  = 1
-	exitFailure = 2
+	exitOK      = runner.ExitOK
+	exitDenied  = runner.ExitDenied
+	exitFailure = runner.ExitFailure
 )
 
 // env is what a command may touch of the outside world; tests replace it.
