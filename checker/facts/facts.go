@@ -72,6 +72,9 @@ type Document struct {
 	// the policy parameters in force for this host, as whatever installed
 	// hubsecrets there wrote them.
 	Contract Contract `json:"contract"`
+	// Instance is the instance identity as the first-boot script reads it,
+	// and the stamp beside the secrets.
+	Instance Instance `json:"instance"`
 	// HubConfig is what the hub's jupyterhub_config.py says about the
 	// secrets; nil when the file does not exist under the root.
 	HubConfig *HubConfig `json:"hub_config,omitempty"`
@@ -167,6 +170,30 @@ type Entry struct {
 	Resembles string `json:"resembles,omitempty"`
 	// ResemblesKey is the Files key of Resembles.
 	ResemblesKey string `json:"resembles_key,omitempty"`
+}
+
+// Stamp states, as reported in Instance.Stamp.
+const (
+	StampAbsent     = "absent"
+	StampPresent    = "present" // recorded, but no identity to compare it with
+	StampMatches    = "matches"
+	StampDiffers    = "differs"
+	StampUnreadable = "unreadable"
+)
+
+// Instance is what tells this instance apart, observed as the first-boot
+// script observes it, and what the stamp beside the secrets records.
+type Instance struct {
+	// Live is true when the root is a running system (this host, or one
+	// over SSH): only then do the identity sources mean anything.
+	Live bool `json:"live"`
+	// Source is the identity source the script would use; "" for none.
+	Source string `json:"source"`
+	// Skipped lists the sources holding an id that does not tell this
+	// instance apart on this boot, and why ("path: why").
+	Skipped []string `json:"skipped"`
+	// Stamp is one of the Stamp* constants.
+	Stamp string `json:"stamp"`
 }
 
 // Contract is the host's parameters file: its stat, and what it says once

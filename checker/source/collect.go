@@ -39,6 +39,10 @@ type Options struct {
 	// NginxConfig is nginx's main configuration file inside the root
 	// (default DefaultNginxConfig); read, with its includes, when it exists.
 	NginxConfig string
+	// Live says the root is a running system whatever the source: its
+	// instance identity is observed (as it always is for "/", SSH and
+	// Packer sources).
+	Live bool
 }
 
 func (o Options) withDefaults() Options {
@@ -123,6 +127,8 @@ func Collect(ctx context.Context, fsys FS, src facts.Source, opt Options) (*fact
 	}
 	doc.MachineID = c.machineID()
 	doc.Contract = c.contract()
+	live := opt.Live || src.Kind == "ssh" || src.Kind == "packer" || src.Kind == "dir" && src.Root == "/"
+	doc.Instance = c.instance(path.Join(opt.Dir, layout.StampFile), live)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -214,14 +220,32 @@ func (c *collector) summariseSecrets() {
 			if a == b || content[a] == nil || content[b] == nil {
 				continue
 			}
-			sa, sb := pyStrip(content[a]), pyStrip(content[b])
-			if len(sa) > 0 && subtle.ConstantTimeCompare(sa, sb) == 1 {
+			sa, sb := sameForm(content[a]), sameForm(content[b])
+			same := len(sa) > 0 && subtle.ConstantTimeCompare(sa, sb) == 1
+			clear(sa)
+			clear(sb)
+			if same {
 				f := c.doc.Files[a]
 				f.Secret.SameAs = append(f.Secret.SameAs, b)
 				c.doc.Files[a] = f
 			}
 		}
 	}
+}
+
+// sameForm is a secret as JupyterHub reads it, for comparing two: stripped,
+// and hex in one case (hex decodes the same in either). A copy: the caller
+// clears it.
+func sameForm(b []byte) []byte {
+	t := bytes.Clone(pyStrip(b))
+	if isHexPairs(t) {
+		for i, c := range t {
+			if c >= 'A' && c <= 'F' {
+				t[i] = c + 'a' - 'A'
+			}
+		}
+	}
+	return t
 }
 
 func (c *collector) summariseDH(key string) {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -79,6 +80,16 @@ func planFor(opt Options) remotePlan {
 	p.stat = append(p.stat, layout.ScriptPath, layout.UnitPath, layout.WantsLink,
 		layout.DropInPath(opt.HubUnit), path.Join(opt.Dir, layout.StampFile), layout.ContractPath)
 	p.read[layout.ContractPath] = contract.MaxSize + 1
+	p.read[path.Join(opt.Dir, layout.StampFile)] = stampReadLimit
+	idStat, idRead := identityPaths()
+	for _, q := range idStat {
+		if !slices.Contains(p.stat, q) {
+			p.stat = append(p.stat, q)
+		}
+	}
+	for k, v := range idRead {
+		p.read[k] = v
+	}
 	return p
 }
 
