@@ -67,7 +67,7 @@ func ReadHub(file string, src []byte) facts.HubConfig {
 	if lerr != nil {
 		hc.Errors = append(hc.Errors, facts.ConfigError{
 			File: file, Line: lerr.line,
-			Msg: fmt.Sprintf("SyntaxError: %s (Python refuses the whole file, so the hub does not start; hubsecrets read the statements before line %d)", lerr.msg, lerr.line),
+			Msg: fmt.Sprintf("%s: %s (Python refuses the whole file, so the hub does not start; hubsecrets read the statements before line %d)", lerr.class(), lerr.msg, lerr.line),
 		})
 	}
 	return hc

@@ -2,6 +2,7 @@ package hubconfig
 
 import (
 	"encoding/json"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -250,9 +251,7 @@ print(json.dumps(out))
 // definite answer, through a real Python and compares where each setting
 // comes from.
 func TestReadHubMatchesPython(t *testing.T) {
-	if _, err := exec.LookPath("python3"); err != nil {
-		t.Skip("python3 not installed")
-	}
+	needPython(t)
 	// Failures name the case, not its source: one holds fakeToken.
 	for i, src := range []string{
 		"from pathlib import Path\nc = get_config()\nc.JupyterHub.cookie_secret_file = '/srv/jupyterhub/jupyterhub_cookie_secret'\nc.ConfigurableHTTPProxy.auth_token = Path('/srv/jupyterhub/proxy_auth_token').read_text().strip()\n",
@@ -298,6 +297,19 @@ func TestReadHubMatchesPython(t *testing.T) {
 				t.Errorf("case %d: %s: python never set it, the reader says %+v", i, key, got[key])
 			}
 		}
+	}
+}
+
+// needPython skips a test without python3, or fails it when
+// HUBSECRETS_REQUIRE_TOOLS=1 (as in CI), where a missing tool must not
+// pass for a passed comparison.
+func needPython(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("python3"); err != nil {
+		if os.Getenv("HUBSECRETS_REQUIRE_TOOLS") == "1" {
+			t.Fatal("python3 not installed, and HUBSECRETS_REQUIRE_TOOLS=1")
+		}
+		t.Skip("python3 not installed (set HUBSECRETS_REQUIRE_TOOLS=1 to make that a failure)")
 	}
 }
 
