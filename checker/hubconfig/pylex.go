@@ -1094,7 +1094,8 @@ scan:
 		}
 		f.expr = toks
 	}
-	if p.s[p.i] == '=' {
+	eq := p.s[p.i] == '='
+	if eq {
 		p.i++
 		for p.i < len(p.s) && strings.IndexByte(" \t\n\r\f\v", p.s[p.i]) >= 0 {
 			p.i++
@@ -1128,6 +1129,9 @@ scan:
 		return fpart{}, expecting
 	}
 	p.i++
+	if eq && f.conv == 0 && !f.spec {
+		f.conv = 'r' // {x=} is "x=" + repr(x)
+	}
 	return f, nil
 }
 
