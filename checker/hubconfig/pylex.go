@@ -918,6 +918,8 @@ type fparser struct {
 	i     int
 	raw   bool
 	line0 int // the line s starts on
+	// at, atLine: an offset in s and its line, as far as lexExpr counted.
+	at, atLine int
 	// bail: a field holds what only newer Pythons accept (a backslash, a
 	// comment); the f-string is not read further, and not judged.
 	bail bool
@@ -1135,11 +1137,22 @@ scan:
 	return f, nil
 }
 
+// lineOf returns the line of offset at in s, counting on from the last
+// one asked (fields come in order, so a long f-string is counted once).
+func (p *fparser) lineOf(at int) int {
+	if at < p.at {
+		p.at, p.atLine = 0, 0
+	}
+	p.atLine += strings.Count(p.s[p.at:at], "\n")
+	p.at = at
+	return p.line0 + p.atLine
+}
+
 // lexExpr lexes a field's expression as Python does: in parentheses.
 func (p *fparser) lexExpr(expr string, at int) ([]token, *lexError) {
 	sub := &pyLexer{
 		src:     "(" + expr + ")\n",
-		line:    p.line0 + strings.Count(p.s[:at], "\n"),
+		line:    p.lineOf(at),
 		indents: []int{0}, alts: []int{0},
 		fdepth: p.l.fdepth + 1,
 	}

@@ -210,6 +210,9 @@ func TestReadHubHostileInput(t *testing.T) {
 		"x = " + strings.Repeat("(", 199) + strings.Repeat(")", 199) + "\n",
 		strings.Repeat("if 1:\n", 1<<15),
 		strings.Repeat("a.", 1<<18) + "b = 1\n",
+		"c.JupyterHub.cookie_secret = f'''" + strings.Repeat("{x}\n", 1<<17) + "'''\n",
+		"c.JupyterHub.cookie_secret = f'" + strings.Repeat("{x:{y}}\\N{BULLET}", 1<<14) + "'\n",
+		strings.Repeat("if x:\n"+strings.Repeat(" ", 98)+"pass\n", 1<<12),
 	} {
 		hc := ReadHub("/h.py", []byte(src))
 		if hc.CookieSecret.Kind == facts.SettingLiteral {
