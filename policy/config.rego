@@ -114,12 +114,12 @@ cookie_file_unclear(s) := sprintf(
 # is): itself, as an environment variable's fallback, or as a key-looking
 # part of an expression.
 inline_text(s, what) := sprintf(
-	"writes %s into %s as the fallback of the environment variable %s: the literal is in the file, and the hub uses it whenever %s is unset",
+	"writes %s into %s as the fallback of the environment variable %s (the literal is in the file, and the hub uses it whenever %s is unset)",
 	[what, s.attr, show(s.env), show(s.env)],
 ) if {
 	s.fallback
 } else := sprintf(
-	"builds %s around a literal that looks like a key (16 or more hex or base64 characters): that part of %s is written in the file",
+	"builds %s around a literal that looks like a key (16 or more hex or base64 characters), so part of %s is written in the file",
 	[s.attr, what],
 ) if {
 	s.partial

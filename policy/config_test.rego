@@ -109,7 +109,7 @@ test_hub045_literal_fallback_of_an_environment_variable if {
 	s := {"kind": "literal", "attr": "c.JupyterHub.cookie_secret", "env": "JPY_COOKIE_SECRET", "fallback": true, "line": 5}
 	doc := with_setting("cookie_secret", s)
 	f := the(denies(doc), "HUB045")
-	contains(f.msg, "line 5 writes the cookie secret into c.JupyterHub.cookie_secret as the fallback of the environment variable JPY_COOKIE_SECRET: the literal is in the file, and the hub uses it whenever JPY_COOKIE_SECRET is unset")
+	contains(f.msg, "line 5 writes the cookie secret into c.JupyterHub.cookie_secret as the fallback of the environment variable JPY_COOKIE_SECRET (the literal is in the file, and the hub uses it whenever JPY_COOKIE_SECRET is unset): it is copied with every image")
 	f.fix == "in /etc/jupyterhub/jupyterhub_config.py, replace line 5 with: c.JupyterHub.cookie_secret_file = '/srv/jupyterhub/jupyterhub_cookie_secret' (then rotate the exposed secret: sudo hubsecrets init --rotate)"
 	not "HUB046" in ids(warns(doc))
 }
@@ -117,7 +117,7 @@ test_hub045_literal_fallback_of_an_environment_variable if {
 test_hub045_key_looking_part_of_an_expression if {
 	doc := with_setting("cookie_secret", {"kind": "literal", "attr": "c.JupyterHub.cookie_secret", "partial": true, "line": 7, "conditional": true})
 	f := the(denies(doc), "HUB045")
-	contains(f.msg, "line 7 builds c.JupyterHub.cookie_secret around a literal that looks like a key (16 or more hex or base64 characters): that part of the cookie secret is written in the file (inside an if")
+	contains(f.msg, "line 7 builds c.JupyterHub.cookie_secret around a literal that looks like a key (16 or more hex or base64 characters), so part of the cookie secret is written in the file (inside an if")
 	startswith(f.fix, "in /etc/jupyterhub/jupyterhub_config.py, replace line 7 with: c.JupyterHub.cookie_secret_file = ")
 }
 
@@ -155,7 +155,7 @@ test_hub047_literal_fallback_of_an_environment_variable if {
 	s := {"kind": "literal", "attr": "c.ConfigurableHTTPProxy.auth_token", "env": "CONFIGPROXY_AUTH_TOKEN", "fallback": true, "line": 4}
 	doc := with_setting("proxy_auth_token", s)
 	f := the(denies(doc), "HUB047")
-	contains(f.msg, "line 4 writes the proxy token into c.ConfigurableHTTPProxy.auth_token as the fallback of the environment variable CONFIGPROXY_AUTH_TOKEN: the literal is in the file, and the hub uses it whenever CONFIGPROXY_AUTH_TOKEN is unset")
+	contains(f.msg, "line 4 writes the proxy token into c.ConfigurableHTTPProxy.auth_token as the fallback of the environment variable CONFIGPROXY_AUTH_TOKEN (the literal is in the file, and the hub uses it whenever CONFIGPROXY_AUTH_TOKEN is unset): whoever reads the file")
 	f.fix == "in /etc/jupyterhub/jupyterhub_config.py, replace line 4 with: c.ConfigurableHTTPProxy.auth_token = open('/srv/jupyterhub/proxy_auth_token').read().strip() (then rotate the exposed token: sudo hubsecrets init --rotate)"
 	not "HUB050" in ids(warns(doc))
 	not "HUB049" in ids(warns(doc))
