@@ -18,10 +18,11 @@ import (
 // (and a block header with no indented block after it), characters that
 // are not Python, malformed numbers, bad escapes in string literals
 // (\x, \u, \U, \N{name}), malformed f-strings, NUL bytes, invalid UTF-8
-// outside comments.
-// What newer Pythons accept and 3.11 does not (backslashes and comments
-// inside an f-string's replacement fields) is not an error. Grammar
-// errors beyond these (x = = 1) are not seen.
+// outside comments. What newer Pythons accept and 3.11 does not
+// (backslashes and comments inside an f-string's replacement fields) is
+// not an error; an f-string that reuses its own quotes inside a field,
+// which only 3.12 accepts, still is. Grammar errors beyond these (x = = 1,
+// print 'x') are not seen, nor an unknown encoding in a coding line.
 
 type tokKind int
 
