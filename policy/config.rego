@@ -110,13 +110,32 @@ cookie_file_unclear(s) := sprintf(
 	s.kind == "env"
 }
 
+# inline_text says how a secret is written into the config (never what it
+# is): itself, as an environment variable's fallback, or as a key-looking
+# part of an expression.
+inline_text(s, what) := sprintf(
+	"writes %s into %s as the fallback of the environment variable %s (the literal is in the file, and the hub uses it whenever %s is unset)",
+	[what, s.attr, show(s.env), show(s.env)],
+) if {
+	s.fallback
+} else := sprintf(
+	"builds %s around a literal that looks like a key (16 or more hex or base64 characters), so part of %s is written in the file",
+	[s.attr, what],
+) if {
+	s.partial
+} else := sprintf("writes %s itself into %s", [what, s.attr])
+
 # METADATA
 # title: Cookie secret written in the hub's config
 # description: >-
-#   jupyterhub_config.py sets c.JupyterHub.cookie_secret to a literal: the
-#   secret lives in a config file (kept in images, backups and version
-#   control, and the same on every instance made from an image), and the hub
-#   ignores the checked cookie secret file. The value is never shown.
+#   jupyterhub_config.py sets c.JupyterHub.cookie_secret to a literal, to an
+#   environment variable with a literal fallback (os.environ.get(NAME,
+#   '...'), os.getenv(NAME, default='...')), or to an expression around a
+#   literal that looks like a key (an f-string's or a concatenation's
+#   constant part): the secret lives in a config file (kept in images,
+#   backups and version control, and the same on every instance made from an
+#   image), and the hub ignores the checked cookie secret file. The value is
+#   never shown.
 # custom:
 #   id: HUB045
 #   severity: deny
@@ -125,8 +144,8 @@ deny contains finding(rego.metadata.rule(), hub_file, msg, fix) if {
 	s.kind == "literal"
 	not s.empty
 	msg := sprintf(
-		"%s writes the cookie secret itself into %s%s: it is copied with every image, backup and checkout of the file, shared by every instance made from it, and the checked %s is ignored.",
-		[where(s), s.attr, maybe(s), show(checked_cookie)],
+		"%s %s%s: it is copied with every image, backup and checkout of the file, shared by every instance made from it, and the checked %s is ignored.",
+		[where(s), inline_text(s, "the cookie secret"), maybe(s), show(checked_cookie)],
 	)
 	fix := sprintf(
 		"in %s, replace line %d with: %s (then rotate the exposed secret: sudo hubsecrets init --rotate)",
@@ -164,10 +183,13 @@ source_text(s) := "an expression hubsecrets does not evaluate" if s.kind == "unk
 # title: Proxy token written in the hub's config
 # description: >-
 #   jupyterhub_config.py sets c.ConfigurableHTTPProxy.auth_token to a
-#   literal: whoever reads the config file (or an image or backup of it) can
-#   drive the proxy's API, the token is the same on every instance made from
-#   an image, and the checked proxy_auth_token is unused. The value is never
-#   shown.
+#   literal, to an environment variable with a literal fallback
+#   (os.environ.get('CONFIGPROXY_AUTH_TOKEN', '...')), or to an expression
+#   around a literal that looks like a key (an f-string's or a
+#   concatenation's constant part): whoever reads the config file (or an
+#   image or backup of it) can drive the proxy's API, the token is the same
+#   on every instance made from an image, and the checked proxy_auth_token is
+#   unused. The value is never shown.
 # custom:
 #   id: HUB047
 #   severity: deny
@@ -176,8 +198,8 @@ deny contains finding(rego.metadata.rule(), hub_file, msg, fix) if {
 	s.kind == "literal"
 	not s.empty
 	msg := sprintf(
-		"%s writes the proxy token itself into %s%s: whoever reads the file (or an image or backup of it) can reroute every user through the proxy's API, every instance made from it shares the token, and the checked %s is unused.",
-		[where(s), s.attr, maybe(s), show(checked_token)],
+		"%s %s%s: whoever reads the file (or an image or backup of it) can reroute every user through the proxy's API, every instance made from it shares the token, and the checked %s is unused.",
+		[where(s), inline_text(s, "the proxy token"), maybe(s), show(checked_token)],
 	)
 	fix := sprintf(
 		"in %s, replace line %d with: %s (then rotate the exposed token: sudo hubsecrets init --rotate)",
@@ -326,9 +348,13 @@ warn contains finding(rego.metadata.rule(), hub_file, msg, fix) if {
 # METADATA
 # title: Hub config does not compile
 # description: >-
-#   jupyterhub_config.py has a syntax error (an unterminated string or
-#   bracket, a NUL byte, invalid UTF-8). Python refuses the whole file, so the
-#   hub does not start; hubsecrets read only the statements before the error.
+#   jupyterhub_config.py has an error Python's tokenizer refuses: an
+#   unterminated string or bracket, mismatched brackets, an unexpected or
+#   inconsistent indentation (IndentationError, TabError), a character that is
+#   not Python, a malformed number, a bad escape (\x, \u, \U, \N{...}), a
+#   malformed f-string, a NUL byte, invalid UTF-8. Python refuses the whole
+#   file, so the hub does not start; hubsecrets read only the statements
+#   before the error.
 # custom:
 #   id: HUB053
 #   severity: warn

@@ -105,6 +105,28 @@ test_hub045_not_for_empty_or_unset if {
 	not "HUB045" in ids(denies(with_setting("cookie_secret", {"kind": "literal", "attr": "c.JupyterHub.cookie_secret", "empty": true, "line": 6})))
 }
 
+test_hub045_literal_fallback_of_an_environment_variable if {
+	s := {"kind": "literal", "attr": "c.JupyterHub.cookie_secret", "env": "JPY_COOKIE_SECRET", "fallback": true, "line": 5}
+	doc := with_setting("cookie_secret", s)
+	f := the(denies(doc), "HUB045")
+	contains(f.msg, "line 5 writes the cookie secret into c.JupyterHub.cookie_secret as the fallback of the environment variable JPY_COOKIE_SECRET (the literal is in the file, and the hub uses it whenever JPY_COOKIE_SECRET is unset): it is copied with every image")
+	f.fix == "in /etc/jupyterhub/jupyterhub_config.py, replace line 5 with: c.JupyterHub.cookie_secret_file = '/srv/jupyterhub/jupyterhub_cookie_secret' (then rotate the exposed secret: sudo hubsecrets init --rotate)"
+	not "HUB046" in ids(warns(doc))
+}
+
+test_hub045_key_looking_part_of_an_expression if {
+	doc := with_setting("cookie_secret", {"kind": "literal", "attr": "c.JupyterHub.cookie_secret", "partial": true, "line": 7, "conditional": true})
+	f := the(denies(doc), "HUB045")
+	contains(f.msg, "line 7 builds c.JupyterHub.cookie_secret around a literal that looks like a key (16 or more hex or base64 characters), so part of the cookie secret is written in the file (inside an if")
+	startswith(f.fix, "in /etc/jupyterhub/jupyterhub_config.py, replace line 7 with: c.JupyterHub.cookie_secret_file = ")
+}
+
+test_hub045_not_for_the_environment_without_a_fallback if {
+	doc := with_setting("cookie_secret", {"kind": "env", "attr": "c.JupyterHub.cookie_secret", "env": "JPY_COOKIE_SECRET", "line": 5})
+	not "HUB045" in ids(denies(doc))
+	"HUB046" in ids(warns(doc))
+}
+
 test_hub046_cookie_secret_from_file if {
 	doc := with_setting("cookie_secret", {"kind": "file", "attr": "c.JupyterHub.cookie_secret", "path": "/srv/jupyterhub/jupyterhub_cookie_secret", "line": 8})
 	f := the(warns(doc), "HUB046")
@@ -127,6 +149,31 @@ test_hub047_inline_token if {
 test_hub047_not_for_file_or_empty if {
 	not "HUB047" in ids(denies(configured))
 	not "HUB047" in ids(denies(with_setting("proxy_auth_token", {"kind": "literal", "attr": "c.JupyterHub.proxy_auth_token", "empty": true, "line": 4})))
+}
+
+test_hub047_literal_fallback_of_an_environment_variable if {
+	s := {"kind": "literal", "attr": "c.ConfigurableHTTPProxy.auth_token", "env": "CONFIGPROXY_AUTH_TOKEN", "fallback": true, "line": 4}
+	doc := with_setting("proxy_auth_token", s)
+	f := the(denies(doc), "HUB047")
+	contains(f.msg, "line 4 writes the proxy token into c.ConfigurableHTTPProxy.auth_token as the fallback of the environment variable CONFIGPROXY_AUTH_TOKEN (the literal is in the file, and the hub uses it whenever CONFIGPROXY_AUTH_TOKEN is unset): whoever reads the file")
+	f.fix == "in /etc/jupyterhub/jupyterhub_config.py, replace line 4 with: c.ConfigurableHTTPProxy.auth_token = open('/srv/jupyterhub/proxy_auth_token').read().strip() (then rotate the exposed token: sudo hubsecrets init --rotate)"
+	not "HUB050" in ids(warns(doc))
+	not "HUB049" in ids(warns(doc))
+}
+
+test_hub047_key_looking_part_of_an_expression if {
+	doc := with_setting("proxy_auth_token", {"kind": "literal", "attr": "c.ConfigurableHTTPProxy.auth_token", "partial": true, "line": 4})
+	f := the(denies(doc), "HUB047")
+	contains(f.msg, "line 4 builds c.ConfigurableHTTPProxy.auth_token around a literal that looks like a key")
+	not "HUB051" in ids(warns(doc))
+}
+
+test_hub047_not_for_the_environment_or_an_unknown_expression if {
+	env := with_setting("proxy_auth_token", {"kind": "env", "attr": "c.ConfigurableHTTPProxy.auth_token", "env": "CONFIGPROXY_AUTH_TOKEN", "line": 4})
+	not "HUB047" in ids(denies(env))
+	"HUB050" in ids(warns(env))
+	unknown := with_setting("proxy_auth_token", {"kind": "unknown", "attr": "c.ConfigurableHTTPProxy.auth_token", "line": 4})
+	not "HUB047" in ids(denies(unknown))
 }
 
 test_hub048_token_file_elsewhere if {
@@ -197,6 +244,13 @@ test_hub053_syntax_error if {
 	f := the(warns(doc), "HUB053")
 	f.msg == "/etc/jupyterhub/jupyterhub_config.py line 7: SyntaxError: unterminated string literal."
 	f.fix == "repair /etc/jupyterhub/jupyterhub_config.py line 7 (check with: python3 -m py_compile /etc/jupyterhub/jupyterhub_config.py)"
+}
+
+test_hub053_indentation_error if {
+	e := {"file": hub_py, "line": 3, "msg": "TabError: inconsistent use of tabs and spaces in indentation (Python refuses the whole file, so the hub does not start; hubsecrets read the statements before line 3)"}
+	f := the(warns(set(configured, "/hub_config/errors", [e])), "HUB053")
+	startswith(f.msg, "/etc/jupyterhub/jupyterhub_config.py line 3: TabError: inconsistent use of tabs and spaces")
+	f.fix == "repair /etc/jupyterhub/jupyterhub_config.py line 3 (check with: python3 -m py_compile /etc/jupyterhub/jupyterhub_config.py)"
 }
 
 test_hub053_not_without_errors if {

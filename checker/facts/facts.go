@@ -267,10 +267,21 @@ type Setting struct {
 	// gives an absolute path, else as written (relative to the hub's
 	// working directory).
 	Path string `json:"path,omitempty"`
-	// Env names the environment variable for SettingEnv.
+	// Env names the environment variable for SettingEnv, and for a
+	// SettingLiteral that is its Fallback.
 	Env string `json:"env,omitempty"`
 	// Empty is true for an empty literal ('').
 	Empty bool `json:"empty,omitempty"`
+	// Fallback is true for a SettingLiteral that is the fallback of the
+	// environment variable Env: os.environ.get(Env, '...'),
+	// os.getenv(Env, default='...'), os.environ.get(Env) or '...'. The hub
+	// uses it whenever Env is unset. An empty fallback is SettingEnv.
+	Fallback bool `json:"fallback,omitempty"`
+	// Partial is true for a SettingLiteral only part of which is written
+	// in the config: an expression hubsecrets does not evaluate (an
+	// f-string's fields, a + of unknown operands, a conditional) around a
+	// literal that looks like a key, 16 or more hex or base64 characters.
+	Partial bool `json:"partial,omitempty"`
 	// Stripped is true when a value read from a file is .strip()ped.
 	Stripped bool `json:"stripped,omitempty"`
 	// Line is the line of the assignment that wins (the last one).

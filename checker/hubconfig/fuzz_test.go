@@ -24,12 +24,17 @@ func FuzzHubConfig(f *testing.F) {
 		"x = '''\nabc\n''' ; c['JupyterHub']['cookie_secret_file'] = rb'\\x00' f'{{}}'\n",
 		"c.JupyterHub.cookie_secret_file = (\n  '/a' \\\n  '/b'\n",
 		"\ufeffc = get_config()\nc.JupyterHub.proxy_auth_token = ''\n",
+		"c.ConfigurableHTTPProxy.auth_token = os.environ.get('T', default='" + fakeToken + "') or f'{x!r:>{w}}'\n",
+		"c.JupyterHub.cookie_secret = f'''{x}\\N{BULLET}\n{f\"{y}\"}" + fakeToken[:20] + "''' + 0x_1f\n",
+		"x = 1\r\r!\ry = 2\r\n",
+		"if x:\n\tif y:\n\t\tz = 1_0\n        w = 012\n\f  v = '\\x4'\r\n",
 	} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
 		hc := ReadHub("/h.py", src)
-		lines := 1 + strings.Count(string(src), "\n")
+		// Python reads "\r\n" and a lone "\r" as "\n".
+		lines := 1 + strings.Count(strings.ReplaceAll(string(src), "\r\n", "\n"), "\n") + strings.Count(strings.ReplaceAll(string(src), "\r\n", ""), "\r")
 		for name, s := range map[string]facts.Setting{"cookie_secret_file": hc.CookieSecretFile, "cookie_secret": hc.CookieSecret, "proxy_auth_token": hc.ProxyToken} {
 			switch s.Kind {
 			case facts.SettingUnset:
@@ -44,9 +49,13 @@ func FuzzHubConfig(f *testing.F) {
 			if s.Line < 1 || s.Line > lines || s.Attr == "" {
 				t.Fatalf("%s: line %d of %d, attr %q", name, s.Line, lines, s.Attr)
 			}
-			// A literal or unknown value records nothing of itself.
-			if (s.Kind == facts.SettingLiteral || s.Kind == facts.SettingUnknown) && (s.Path != "" || s.Env != "") {
+			// A literal or unknown value records nothing of itself; a
+			// literal fallback names its variable only.
+			if (s.Kind == facts.SettingLiteral || s.Kind == facts.SettingUnknown) && (s.Path != "" || s.Env != "" && !s.Fallback) {
 				t.Fatalf("%s: %+v records a value", name, s)
+			}
+			if (s.Fallback || s.Partial) && s.Kind != facts.SettingLiteral || s.Fallback && s.Empty {
+				t.Fatalf("%s: %+v", name, s)
 			}
 			if name == "cookie_secret_file" && s.Kind == facts.SettingLiteral {
 				t.Fatalf("cookie_secret_file is a path, never a literal secret: %+v", s)

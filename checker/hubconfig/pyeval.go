@@ -22,6 +22,61 @@ type pyval struct {
 	kind     vkind
 	s        string
 	stripped bool // vFile: .strip() or .rstrip() was applied
+	// keyish: a vUnknown built around a literal that looks like a key (a
+	// constant part of an f-string or of a +, a branch of a conditional):
+	// that part of the value is written in the file.
+	keyish bool
+	// fb is a vEnv's fallback: the default of os.environ.get(NAME, ...),
+	// os.getenv or os.environ.setdefault, or what follows an "or".
+	fb *pyval
+}
+
+// embedsKey reports whether a value holds a literal that looks like a key.
+func embedsKey(v pyval) bool {
+	switch v.kind {
+	case vStr:
+		return looksLikeKey(v.s)
+	case vEnv:
+		return v.fb != nil && embedsKey(*v.fb)
+	}
+	return v.keyish
+}
+
+// keyRun is how many characters in a row of a hex or base64 alphabet make
+// a string look like a key.
+const keyRun = 16
+
+// looksLikeKey reports whether s holds keyRun or more characters in a row
+// that read as an encoded key: hex digits, or the characters of base64
+// (standard or URL-safe) with both letters and digits among them. Words
+// and paths (jupyterhub_cookie_secret, /srv/jupyterhub/) do not.
+func looksLikeKey(s string) bool {
+	hexRun, b64Run := 0, 0
+	letter, digit := false, false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if isHexDigit(c) {
+			hexRun++
+		} else {
+			hexRun = 0
+		}
+		switch {
+		case isDigit(c):
+			digit = true
+			b64Run++
+		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
+			letter = true
+			b64Run++
+		case c == '+' || c == '/' || c == '-' || c == '_':
+			b64Run++
+		default:
+			b64Run, letter, digit = 0, false, false
+		}
+		if hexRun >= keyRun || b64Run >= keyRun && letter && digit {
+			return true
+		}
+	}
+	return false
 }
 
 // ref is an evaluated primary: a value, or a dotted name not bound to a
@@ -81,8 +136,8 @@ func (e *evaluator) test() pyval {
 			return pyval{}
 		}
 		e.pos++
-		e.binary(0)
-		v = pyval{}
+		w := e.binary(0)
+		v = pyval{keyish: embedsKey(v) || embedsKey(w)}
 	}
 	if e.isName("lambda") {
 		e.bad = true
@@ -91,8 +146,9 @@ func (e *evaluator) test() pyval {
 }
 
 // levels are the binary operator levels, loosest first. Only + on
-// strings and / on paths are evaluated; any other operator makes the
-// value unknown.
+// strings and / on paths are evaluated, and "or" after an environment
+// variable (its fallback); any other operator makes the value unknown, one
+// that embeds a key when an operand of +, %, *, and, or does.
 var levels = [][]string{
 	{"or"}, {"and"}, {"not"},
 	{"<", ">", "==", ">=", "<=", "!=", "in", "is"},
@@ -147,8 +203,17 @@ func (e *evaluator) binary(level int) pyval {
 			v = pyval{kind: vPath, s: joinPath(v.s, w.s)}
 		case op == "/" && v.kind == vStr && w.kind == vPath:
 			v = pyval{kind: vPath, s: joinPath(v.s, w.s)}
+		case op == "or" && v.kind == vEnv && (v.fb == nil || v.fb.kind == vStr && v.fb.s == "") &&
+			(w.kind == vStr || w.keyish):
+			// os.environ.get(NAME) or FALLBACK: unset or empty, the fallback.
+			v = pyval{kind: vEnv, s: v.s, fb: &w}
 		default:
-			v = pyval{}
+			keyish := false
+			switch op {
+			case "+", "%", "*", "and", "or":
+				keyish = embedsKey(v) || embedsKey(w)
+			}
+			v = pyval{keyish: keyish}
 		}
 	}
 }
@@ -232,22 +297,7 @@ func (e *evaluator) atom() ref {
 		}
 		return ref{dotted: e.r.canonical(t.text)}
 	case tString:
-		// Adjacent literals concatenate; an f-string with fields is unknown.
-		var b strings.Builder
-		known := true
-		for {
-			t, ok := e.peek()
-			if !ok || t.kind != tString {
-				break
-			}
-			e.pos++
-			known = known && t.known
-			b.WriteString(t.text)
-		}
-		if !known {
-			return ref{}
-		}
-		return ref{val: pyval{kind: vStr, s: b.String()}}
+		return ref{val: e.strings()}
 	case tNumber:
 		e.pos++
 		return ref{}
@@ -272,6 +322,56 @@ func (e *evaluator) atom() ref {
 	}
 	e.bad = true
 	return ref{}
+}
+
+// strings evaluates adjacent string literals, which concatenate. An
+// f-string's field is known when its expression is a string and it has no
+// conversion (but !s) or format spec; with one that is not, the value is
+// unknown, and keyish when a constant part, or the field, looks like a key.
+func (e *evaluator) strings() pyval {
+	var cur strings.Builder
+	known, keyish := true, false
+	cut := func() {
+		known = false
+		keyish = keyish || looksLikeKey(cur.String())
+		cur.Reset()
+	}
+	for {
+		t, ok := e.peek()
+		if !ok || t.kind != tString {
+			break
+		}
+		e.pos++
+		if t.known {
+			cur.WriteString(t.text)
+			continue
+		}
+		if t.fparts == nil { // an f-string the lexer did not read
+			cut()
+			continue
+		}
+		for _, p := range t.fparts {
+			if !p.field {
+				cur.WriteString(p.lit)
+				continue
+			}
+			var v pyval
+			if p.expr != nil {
+				v = e.r.eval(p.expr)
+			}
+			if v.kind == vStr && (p.conv == 0 || p.conv == 's') && !p.spec {
+				cur.WriteString(v.s)
+				continue
+			}
+			cut()
+			keyish = keyish || embedsKey(v)
+		}
+	}
+	if known {
+		return pyval{kind: vStr, s: cur.String()}
+	}
+	cut()
+	return pyval{keyish: keyish}
 }
 
 // skipTo skips past the bracket that closes the one just consumed.
@@ -363,7 +463,7 @@ func (e *evaluator) attr(r ref, name string) ref {
 		return ref{}
 	case r.dotted != "":
 		return ref{dotted: r.dotted + "." + name}
-	case r.val.kind == vUnknown:
+	case r.val.kind == vUnknown && !r.val.keyish:
 		return ref{}
 	}
 	return ref{val: r.val, method: name}
@@ -428,9 +528,15 @@ func (e *evaluator) call(r ref, args []arg) pyval {
 			return pyval{kind: vPath, s: "."}
 		}
 		return joinArgs(args, vPath)
-	case d == "os.environ.get" || d == "os.getenv":
+	case d == "os.environ.get" || d == "os.getenv" || d == "os.environ.setdefault":
 		if v := pos(0); v.kind == vStr {
-			return pyval{kind: vEnv, s: v.s}
+			env := pyval{kind: vEnv, s: v.s}
+			for i, a := range args {
+				if i == 1 && a.name == "" || a.name == "default" {
+					env.fb = &args[i].v
+				}
+			}
+			return env
 		}
 	case d == "open" || d == "io.open" || d == "builtins.open":
 		if v := pos(0); v.kind == vStr || v.kind == vPath {
@@ -533,6 +639,10 @@ func method(v pyval, name string, args []arg) pyval {
 		case "encode", "decode":
 			return v
 		}
+		// Another method of a literal (.format, .replace) still holds it.
+		return pyval{keyish: looksLikeKey(v.s)}
+	case vUnknown:
+		return v // keyish: whatever the method, the key is still in the file
 	}
 	return pyval{}
 }

@@ -19,7 +19,9 @@ import (
 // with-blocks, and evaluates the few expressions that name where a secret
 // comes from: string literals, os.path.join, pathlib.Path and its /
 // operator, Path(...).read_text(), open(...).read(), .strip(), os.environ
-// and os.getenv. Anything else is "unknown" with its line, never an error.
+// and os.getenv (and their fallbacks), f-strings. Anything else is
+// "unknown" with its line, never an error, except that a secret setting
+// whose expression embeds a literal that looks like a key is a literal.
 // Statements run in file order, so the last assignment wins, as in Python;
 // one inside an if, for, while, def, except or else block is marked
 // conditional, and a variable assigned there becomes unknown.
@@ -67,7 +69,7 @@ func ReadHub(file string, src []byte) facts.HubConfig {
 	if lerr != nil {
 		hc.Errors = append(hc.Errors, facts.ConfigError{
 			File: file, Line: lerr.line,
-			Msg: fmt.Sprintf("SyntaxError: %s (Python refuses the whole file, so the hub does not start; hubsecrets read the statements before line %d)", lerr.msg, lerr.line),
+			Msg: fmt.Sprintf("%s: %s (Python refuses the whole file, so the hub does not start; hubsecrets read the statements before line %d)", lerr.class(), lerr.msg, lerr.line),
 		})
 	}
 	return hc
@@ -227,7 +229,10 @@ func (r *hubReader) assign(target []token, v pyval, line int, cond bool) {
 }
 
 // settingFrom describes where a setting's value comes from. A literal's
-// value is never kept: only that it is one, and whether it is empty.
+// value is never kept: only that it is one, whether it is empty, whether
+// it is the fallback of an environment variable (named in Env), and
+// whether it is only part of the value (Partial: an expression hubsecrets
+// does not evaluate around a literal that looks like a key).
 func settingFrom(field string, v pyval) facts.Setting {
 	if field == "cookie_secret_file" {
 		switch v.kind {
@@ -242,9 +247,19 @@ func settingFrom(field string, v pyval) facts.Setting {
 	case vStr:
 		return facts.Setting{Kind: facts.SettingLiteral, Empty: v.s == ""}
 	case vEnv:
+		// A fallback other than '' is a secret written in the file.
+		if v.fb != nil {
+			if fb := settingFrom(field, *v.fb); fb.Kind == facts.SettingLiteral && !fb.Empty {
+				return facts.Setting{Kind: facts.SettingLiteral, Env: v.s, Fallback: true, Partial: fb.Partial}
+			}
+		}
 		return facts.Setting{Kind: facts.SettingEnv, Env: v.s}
 	case vFile:
 		return facts.Setting{Kind: facts.SettingFile, Path: cleanPath(v.s), Stripped: v.stripped}
+	case vUnknown:
+		if v.keyish {
+			return facts.Setting{Kind: facts.SettingLiteral, Partial: true}
+		}
 	}
 	return facts.Setting{Kind: facts.SettingUnknown}
 }

@@ -2,6 +2,7 @@ package hubconfig
 
 import (
 	"encoding/json"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -92,6 +93,34 @@ x.JupyterHub.cookie_secret_file = '/a'
 c.Spawner.cookie_secret_file = '/b'
 c.JupyterHub.cookie_secret_file_other = '/c'
 `, want{unset, unset, unset}},
+		{"literal fallbacks of environment variables are inline secrets", `import os
+c.ConfigurableHTTPProxy.auth_token = os.environ.get("CONFIGPROXY_AUTH_TOKEN", "` + fakeToken + `")
+c.JupyterHub.cookie_secret = bytes.fromhex(os.getenv('JPY_COOKIE_SECRET', default='` + fakeToken + `'))
+`, want{unset, facts.Setting{Kind: facts.SettingLiteral, Attr: cs, Env: "JPY_COOKIE_SECRET", Fallback: true, Line: 3},
+			facts.Setting{Kind: facts.SettingLiteral, Attr: tok, Env: "CONFIGPROXY_AUTH_TOKEN", Fallback: true, Line: 2}}},
+		{"fallbacks after or, setdefault; an empty fallback is the environment", `import os
+c.ConfigurableHTTPProxy.auth_token = os.environ.get('CONFIGPROXY_AUTH_TOKEN') or 'changeme'
+c.JupyterHub.cookie_secret = os.environ.setdefault('JPY_COOKIE_SECRET', '` + fakeToken + `').encode()
+c.JupyterHub.cookie_secret = os.environ.get('JPY_COOKIE_SECRET', b'')
+c.ConfigurableHTTPProxy.auth_token = os.environ.get('CONFIGPROXY_AUTH_TOKEN', '') or 'changeme'
+`, want{unset, facts.Setting{Kind: facts.SettingEnv, Attr: cs, Env: "JPY_COOKIE_SECRET", Line: 4},
+			facts.Setting{Kind: facts.SettingLiteral, Attr: tok, Env: "CONFIGPROXY_AUTH_TOKEN", Fallback: true, Line: 5}}},
+		{"f-strings of literals are literals; known variables are read", `d = '/srv/jupyterhub'
+c.JupyterHub.cookie_secret_file = f'{d}/jupyterhub_cookie_secret'
+c.JupyterHub.cookie_secret = f'{"` + fakeToken[:32] + `"}{"` + fakeToken[32:] + `"!s}'
+c.ConfigurableHTTPProxy.auth_token = f"` + fakeToken + `"
+`, want{file(csf, "/srv/jupyterhub/jupyterhub_cookie_secret", 2), facts.Setting{Kind: facts.SettingLiteral, Attr: cs, Line: 3},
+			facts.Setting{Kind: facts.SettingLiteral, Attr: tok, Line: 4}}},
+		{"a key-looking constant part around unknown fields is an inline secret", `c.JupyterHub.cookie_secret = f'{prefix}` + fakeToken[:20] + `{suffix!r}'.encode()
+c.ConfigurableHTTPProxy.auth_token = os.environ['SALT'] + '` + fakeToken[:16] + `'
+c.ConfigurableHTTPProxy.auth_token = token if token else os.getenv('X', f'{a}` + fakeToken[:24] + `')
+`, want{unset, facts.Setting{Kind: facts.SettingLiteral, Attr: cs, Partial: true, Line: 1},
+			facts.Setting{Kind: facts.SettingLiteral, Attr: tok, Partial: true, Line: 3}}},
+		{"f-strings without a key-looking part stay unknown", `c.JupyterHub.cookie_secret = f'{x}/srv/jupyterhub/jupyterhub_cookie_secret'
+c.ConfigurableHTTPProxy.auth_token = f'{token:>64}' + 'abcdef0123'
+c.JupyterHub.cookie_secret_file = f'{d}/0123456789abcdef0123'
+`, want{facts.Setting{Kind: facts.SettingUnknown, Attr: csf, Line: 3}, facts.Setting{Kind: facts.SettingUnknown, Attr: cs, Line: 1},
+			facts.Setting{Kind: facts.SettingUnknown, Attr: tok, Line: 2}}},
 		{"a docstring, semicolons, annotations", `"""Config for the hub: c.JupyterHub.cookie_secret_file = '/no'"""
 a = 1; c.JupyterHub.cookie_secret_file: str = '/srv/jupyterhub/jupyterhub_cookie_secret'
 `, want{file(csf, "/srv/jupyterhub/jupyterhub_cookie_secret", 2), unset, unset}},
@@ -144,6 +173,12 @@ func TestReadHubSyntaxErrors(t *testing.T) {
 		{"invalid UTF-8", "x = 1\ny = '\xff'\n", 2, "invalid UTF-8"},
 		{"backslash not at end of line", "x = 1 \\ y\n", 1, "after line continuation"},
 		{"too deeply nested", "x = " + strings.Repeat("(", 300) + "\n", 1, "too many nested parentheses"},
+		{"unexpected indent", "x = 1\n    y = 2\n", 2, "IndentationError: unexpected indent"},
+		{"tabs against spaces", "if x:\n        y = 1\n\tz = 2\n", 3, "TabError: inconsistent use of tabs and spaces"},
+		{"typographic quotes", "c.JupyterHub.cookie_secret_file = \u2018/srv/x\u2019\n", 1, "invalid character '\u2018' (U+2018)"},
+		{"leading zeros", "c.JupyterHub.port = 08000\n", 1, "leading zeros in decimal integer literals"},
+		{"unknown character name", "x = '\\N{NO SUCH NAME}'\n", 1, "unknown Unicode character name"},
+		{"f-string brace", "x = f'{x'\n", 1, "f-string: expecting '}'"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -175,6 +210,9 @@ func TestReadHubHostileInput(t *testing.T) {
 		"x = " + strings.Repeat("(", 199) + strings.Repeat(")", 199) + "\n",
 		strings.Repeat("if 1:\n", 1<<15),
 		strings.Repeat("a.", 1<<18) + "b = 1\n",
+		"c.JupyterHub.cookie_secret = f'''" + strings.Repeat("{x}\n", 1<<17) + "'''\n",
+		"c.JupyterHub.cookie_secret = f'" + strings.Repeat("{x:{y}}\\N{BULLET}", 1<<14) + "'\n",
+		strings.Repeat("if x:\n"+strings.Repeat(" ", 98)+"pass\n", 1<<12),
 	} {
 		hc := ReadHub("/h.py", []byte(src))
 		if hc.CookieSecret.Kind == facts.SettingLiteral {
@@ -250,9 +288,7 @@ print(json.dumps(out))
 // definite answer, through a real Python and compares where each setting
 // comes from.
 func TestReadHubMatchesPython(t *testing.T) {
-	if _, err := exec.LookPath("python3"); err != nil {
-		t.Skip("python3 not installed")
-	}
+	needPython(t)
 	// Failures name the case, not its source: one holds fakeToken.
 	for i, src := range []string{
 		"from pathlib import Path\nc = get_config()\nc.JupyterHub.cookie_secret_file = '/srv/jupyterhub/jupyterhub_cookie_secret'\nc.ConfigurableHTTPProxy.auth_token = Path('/srv/jupyterhub/proxy_auth_token').read_text().strip()\n",
@@ -263,6 +299,7 @@ func TestReadHubMatchesPython(t *testing.T) {
 		"import os\nc.JupyterHub.proxy_auth_token = ''\nc.JupyterHub.cookie_secret = os.getenv('JPY_COOKIE_SECRET', '').encode()\n",
 		"with open('/srv/jupyterhub/proxy_auth_token') as f:\n    c['ConfigurableHTTPProxy']['auth_token'] = f.read().strip()\n",
 		"config = get_config()\nx = 1; config.JupyterHub.cookie_secret_file: str = '/srv//jupyterhub/./s'\n",
+		"d = '/srv/jupyterhub'\nc.JupyterHub.cookie_secret_file = f'{d}/{\"jupyterhub_cookie_secret\"!s}'\nc.ConfigurableHTTPProxy.auth_token = f'{\"\"}' f''\nc.JupyterHub.cookie_secret = f'\\N{DIGIT ZERO}{{}}'\n",
 	} {
 		cmd := exec.Command("python3", "-c", pyHarness)
 		cmd.Stdin = strings.NewReader(src)
@@ -298,6 +335,19 @@ func TestReadHubMatchesPython(t *testing.T) {
 				t.Errorf("case %d: %s: python never set it, the reader says %+v", i, key, got[key])
 			}
 		}
+	}
+}
+
+// needPython skips a test without python3, or fails it when
+// HUBSECRETS_REQUIRE_TOOLS=1 (as in CI), where a missing tool must not
+// pass for a passed comparison.
+func needPython(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("python3"); err != nil {
+		if os.Getenv("HUBSECRETS_REQUIRE_TOOLS") == "1" {
+			t.Fatal("python3 not installed, and HUBSECRETS_REQUIRE_TOOLS=1")
+		}
+		t.Skip("python3 not installed (set HUBSECRETS_REQUIRE_TOOLS=1 to make that a failure)")
 	}
 }
 
