@@ -34,7 +34,35 @@ dh_fix_group := [g.name |
 
 dh_make_fix := sprintf("sudo hubsecrets dhparam --group %s -o %s", [dh_fix_group, sh(dh_file.path)])
 
-dh_replace_fix := concat(" ", [dh_make_fix, "--force"])
+# dh_replace_fix replaces parameters the policy denies. A file judged on its
+# own (hubsecrets dhparam --check FILE) is replaced only when it is DH
+# parameters and not reached through a symbolic link, whose target is not
+# this check's to overwrite.
+default dh_replace_fix := ""
+
+dh_replace_fix := concat(" ", [dh_make_fix, "--force"]) if not input.standalone
+
+dh_replace_fix := sprintf("hubsecrets dhparam --group %s -o %s --force", [dh_fix_group, sh(dh_file.path)]) if {
+	input.standalone
+	not input.standalone.link
+	dh_regular.dh.parsed
+}
+
+dh_replace_fix := sprintf(
+	"hubsecrets dhparam --group %s -o NEW.pem, then point the link at it: ln -sfn \"$PWD/NEW.pem\" %s",
+	[dh_fix_group, sh(dh_file.path)],
+) if {
+	input.standalone.link == true
+	dh_regular.dh.parsed
+}
+
+dh_replace_fix := sprintf(
+	"none for %s: it is not DH parameters, keep it; make DH parameters in a file of their own: hubsecrets dhparam --group %s -o NEW.pem",
+	[sh(dh_file.path), dh_fix_group],
+) if {
+	input.standalone
+	not dh_regular.dh.parsed
+}
 
 # METADATA
 # title: DH parameters missing

@@ -7,9 +7,11 @@ secret_keys := ["cookie_secret", "proxy_token"]
 
 secret_name := {"cookie_secret": "cookie secret", "proxy_token": "proxy auth token"}
 
-# instance_secrets maps each secret's key to its facts, in the instance profile.
+# instance_secrets maps each secret's key to its facts, in the instance
+# profile, unless one DH parameters file is judged on its own.
 instance_secrets[key] := input.files[key] if {
 	profile == "instance"
+	not input.standalone
 	some key in secret_keys
 }
 

@@ -72,6 +72,11 @@ type Document struct {
 	// the policy parameters in force for this host, as whatever installed
 	// hubsecrets there wrote them.
 	Contract Contract `json:"contract"`
+	// Standalone is set when one DH parameters file is judged on its own
+	// (`hubsecrets dhparam --check FILE`), not as the installed dhparam.pem:
+	// fixes then never replace what is not DH parameters, nor a link's
+	// target.
+	Standalone *Standalone `json:"standalone,omitempty"`
 	// Instance is the instance identity as the first-boot script reads it,
 	// and the stamp beside the secrets.
 	Instance Instance `json:"instance"`
@@ -170,6 +175,13 @@ type Entry struct {
 	Resembles string `json:"resembles,omitempty"`
 	// ResemblesKey is the Files key of Resembles.
 	ResemblesKey string `json:"resembles_key,omitempty"`
+}
+
+// Standalone says how a file judged on its own was reached.
+type Standalone struct {
+	// Link is true when the path given is a symbolic link (its target was
+	// read).
+	Link bool `json:"link"`
 }
 
 // Stamp states, as reported in Instance.Stamp.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/atomicfile"
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/dhparam"
+	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/layout"
 )
 
 func init() {
@@ -41,8 +42,13 @@ Without --out the PEM goes to standard output. With --out the file is
 written atomically with mode 0600; an existing file is replaced only with
 --force, and a symbolic link never.
 
---check FILE prints what 'hubsecrets check' says about a DH parameters file,
-wherever it is: exit 0 when the policy finds nothing to deny, 1 otherwise.
+--check FILE asks the policy about the DH parameters in FILE (or standard
+input with -): prime, safe prime, size against the min_dh_bits in force
+(this host's /etc/hubsecrets/params.json, then --data), generator, known
+weak groups. Its owner and mode are judged only when FILE is this host's
+configured dhparam.pem (--dir); otherwise they are shown for information.
+Exit 0 when the policy finds nothing to deny, 1 otherwise, 2 when FILE
+cannot be read (a directory, a device).
 
 Exit status: 0 written, 2 bad usage or failure, 130 interrupted (Ctrl-C or
 SIGTERM; nothing is written).`
@@ -60,6 +66,7 @@ func dhparamCmd(ctx context.Context, e *env, args []string) int {
 		force      bool
 		quiet      bool
 		check      string
+		checkOpt   dhCheck
 	)
 	fs := newFlagSet(e, "hubsecrets dhparam [--bits 2048|3072|4096 | --group NAME] [-o FILE] [--force] [--quiet]", dhparamAbout)
 	fs.IntVar(&bits, "bits", 0, "generate a new safe prime of `N` bits: 2048, 3072 or 4096")
@@ -68,7 +75,9 @@ func dhparamCmd(ctx context.Context, e *env, args []string) int {
 	fs.StringVar(&out, "o", "", "short for --out")
 	fs.BoolVar(&force, "force", false, "replace the --out file if it exists")
 	fs.BoolVar(&quiet, "quiet", false, "print nothing on standard error but errors")
-	fs.StringVar(&check, "check", "", "write nothing: check `FILE` as 'hubsecrets check' would (parse, safe prime, size, known-weak groups, owner, mode)")
+	fs.StringVar(&check, "check", "", "write nothing: ask the policy about the DH parameters in `FILE` (- for standard input)")
+	fs.StringVar(&checkOpt.dir, "dir", layout.DefaultDir, "with --check: the secrets `DIR` whose dhparam.pem is this host's configured one (judged with its owner and mode)")
+	fs.Var((*stringList)(&checkOpt.data), "data", "with --check: a data `FILE` setting hubsecrets.params (repeatable), as for check")
 	if code, stop := parseFlags(e, fs, args); stop {
 		return code
 	}
@@ -79,8 +88,12 @@ func dhparamCmd(ctx context.Context, e *env, args []string) int {
 		return usageError(e, fs, "unexpected argument %q", fs.Arg(0))
 	case set["check"] && (set["bits"] || set["group"] || set["out"] || set["o"] || set["force"]):
 		return usageError(e, fs, "--check reads a file and writes nothing: it takes no --bits, --group, --out or --force")
+	case set["check"] && check == "":
+		return usageError(e, fs, "--check: want a FILE, or - for standard input")
 	case set["check"]:
-		return checkDHParamFile(ctx, e, check)
+		return checkDHParamFile(ctx, e, check, checkOpt)
+	case set["dir"] || set["data"]:
+		return usageError(e, fs, "--dir and --data are for --check")
 	case set["bits"] && set["group"]:
 		return usageError(e, fs, "--bits and --group exclude each other: --group writes a standard group, --bits generates new parameters")
 	case set["bits"] && bits != 2048 && bits != 3072 && bits != 4096:
