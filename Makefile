@@ -7,7 +7,7 @@ CACHE      := $(or $(HUBSECRETS_CACHE),.cache)
 PACKER_SDC := $(CACHE)/bin/packer-sdc
 PLUGIN     := packer-plugin-jupyterhub
 
-.PHONY: help build plugin install e2e e2e-vm e2e-provisioner bench-provision demo test lint fmt vet staticcheck bench bench-check bench-scan bench-dhparam fuzz generate clean
+.PHONY: help build plugin install e2e e2e-vm e2e-provisioner bench-provision demo test lint fmt vet staticcheck bench bench-check bench-dhcheck bench-scan bench-dhparam fuzz generate clean
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -36,12 +36,15 @@ $(BIN)/staticcheck: tools/go.mod tools/go.sum
 staticcheck: $(BIN)/staticcheck
 	$(BIN)/staticcheck ./...
 
-bench: bench-check ## run the Go benchmarks (policy evaluation, collector, DH generation vs openssl)
+bench: bench-check bench-dhcheck ## run the Go benchmarks (policy evaluation, collector, DH generation and check vs openssl)
 	$(GO) test -run='^$$' -bench=. -benchtime=3x ./internal/dhparam
 	$(GO) test -run='^$$' -bench=. ./checker/...
 
 bench-check: build ## hubsecrets check end to end vs stat(1) of the same files
 	@scripts/bench-check.sh $(BIN)/hubsecrets
+
+bench-dhcheck: build ## hubsecrets facts and dhparam --check vs openssl dhparam -check, 2048 bits (N=7 rounds)
+	@scripts/bench-dhcheck.sh $(BIN)/hubsecrets $(N)
 
 bench-scan: build ## check --tar vs tar -tvf on a 1 GiB archive; 50 SSH hosts at --parallel 1 vs 16 (root)
 	@scripts/bench-scan.sh $(BIN)/hubsecrets

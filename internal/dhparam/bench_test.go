@@ -2,6 +2,8 @@ package dhparam
 
 import (
 	"context"
+	"math/big"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
@@ -52,5 +54,66 @@ func BenchmarkCandidate2048(b *testing.B) {
 			b.Fatal(err)
 		}
 		k++
+	}
+}
+
+// BenchmarkInspect2048 compares Inspect with what it did before (Baillie-PSW
+// plus 20 Miller-Rabin rounds, ProbablyPrime(20), on p and on (p-1)/2) and
+// with `openssl dhparam -check` (a process each time; 64 rounds on p and on
+// (p-1)/2 at 2048 bits), side by side, on the 2048-bit safe prime openssl
+// made (testdata/safe2048.pem), the X9.42 prime (not safe) and a composite
+// of two 1024-bit primes. scripts/bench-dhcheck.sh times whole commands.
+func BenchmarkInspect2048(b *testing.B) {
+	safe, err := ParsePEM(readTestdata(b, "safe2048.pem"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	inputs := []struct {
+		name string
+		p    *Params
+	}{
+		{"safe", safe},
+		{"x942", &Params{P: x942Params(b).P, G: big.NewInt(2)}},
+		{"composite", &Params{P: new(big.Int).Mul(mustKnown(b, "rfc5114-1024-160"), mustKnown(b, "oakley-group-2")), G: big.NewInt(2)}},
+	}
+	before := func(p *Params) Check {
+		c := Check{PrimeProbable: p.P.ProbablyPrime(20)}
+		c.SafePrime = c.PrimeProbable && new(big.Int).Rsh(p.P, 1).ProbablyPrime(20)
+		return c
+	}
+	for _, in := range inputs {
+		want := Inspect(in.p)
+		b.Run(in.name+"/inspect", func(b *testing.B) {
+			for b.Loop() {
+				if c := Inspect(in.p); c != want {
+					b.Fatalf("Inspect changed its mind: %+v, then %+v", want, c)
+				}
+			}
+		})
+		b.Run(in.name+"/before", func(b *testing.B) {
+			for b.Loop() {
+				if c := before(in.p); c.PrimeProbable != want.PrimeProbable || c.SafePrime != want.SafePrime {
+					b.Fatalf("ProbablyPrime(20) says %+v, Inspect %+v", c, want)
+				}
+			}
+		})
+		b.Run(in.name+"/openssl", func(b *testing.B) {
+			path, err := exec.LookPath("openssl")
+			if err != nil {
+				b.Skip("openssl not installed")
+			}
+			file := filepath.Join(b.TempDir(), "dhparam.pem")
+			if err := os.WriteFile(file, in.p.MarshalPEM(), 0o600); err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				// Exit status 1 when the check fails: only a crash counts.
+				if err := exec.Command(path, "dhparam", "-check", "-noout", "-in", file).Run(); err != nil {
+					if _, ok := err.(*exec.ExitError); !ok {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
 	}
 }
