@@ -52,7 +52,7 @@ build() {
 	trap 'umount_under "$root"; rm -rf "$work"' EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
-	m=$(mirror)
+	m=$(mirror) || exit 2
 	say "debootstrap $suite (minbase, systemd, openssh-server, sudo, openssl) from $m"
 	debootstrap --variant=minbase --include=systemd-sysv,openssh-server,sudo,openssl "$suite" "$root" "$m" >"$work/log" 2>&1 ||
 		{ tail -n 20 "$work/log" >&2; die "debootstrap failed (log above)"; }

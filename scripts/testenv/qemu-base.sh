@@ -201,8 +201,9 @@ build() {
 	rm -f "$out/id_ed25519" "$out/id_ed25519.pub"
 	ssh-keygen -q -t ed25519 -N '' -C hubsecrets-e2e-vm -f "$out/id_ed25519"
 
-	say "debootstrap $suite (minbase, systemd, linux-image-cloud-amd64, cloud-init, openssh-server) from $(mirror)"
-	debootstrap --variant=minbase --include=systemd-sysv "$suite" "$work/root" "$(mirror)" >"$work/log" 2>&1 ||
+	mirror_url=$(mirror) || exit 2
+	say "debootstrap $suite (minbase, systemd, linux-image-cloud-amd64, cloud-init, openssh-server) from $mirror_url"
+	debootstrap --variant=minbase --include=systemd-sysv "$suite" "$work/root" "$mirror_url" >"$work/log" 2>&1 ||
 		{ tail -n 20 "$work/log" >&2; die "debootstrap failed (log above)"; }
 	# The rest through apt inside the root: debootstrap's own resolver does not
 	# follow virtual packages (cloud-init's python3-cryptography needs one).

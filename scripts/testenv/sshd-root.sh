@@ -45,8 +45,9 @@ build() {
 	# debootstrap mounts /proc and /sys in the target while it runs; make
 	# sure nothing stays mounted if it is interrupted.
 	trap 'umount_under "$work/root"; rm -rf "$work"' EXIT INT TERM
-	say "debootstrap $suite (minbase + openssh-server, sudo) from $(mirror)"
-	debootstrap --variant=minbase --include=openssh-server,sudo "$suite" "$work/root" "$(mirror)" >"$work/log" 2>&1 ||
+	mirror_url=$(mirror) || exit 2
+	say "debootstrap $suite (minbase + openssh-server, sudo) from $mirror_url"
+	debootstrap --variant=minbase --include=openssh-server,sudo "$suite" "$work/root" "$mirror_url" >"$work/log" 2>&1 ||
 		{ tail -n 20 "$work/log" >&2; die "debootstrap failed (log above)"; }
 	umount_under "$work/root"
 	# Host keys and caches are per copy, not per tarball.
