@@ -217,3 +217,44 @@ root_run_problems contains {"path": f.path, "msg": msg, "fix": fix} if {
 	)
 	fix := sprintf("sudo chown root %s", [sh(f.path)])
 }
+
+systemd := object.get(input, "systemd", {"present": true, "hub_unit_file": "unknown"})
+
+# METADATA
+# title: No systemd in the image
+# description: >-
+#   The image has no systemd, so the first-boot unit never runs and no
+#   instance gets its own secrets (the hub, or whatever starts it, makes its
+#   own cookie secret and no proxy token).
+# custom:
+#   id: HUB061
+#   severity: warn
+warn contains finding(rego.metadata.rule(), firstboot.unit.path, msg, fix) if {
+	firstboot_required
+	not systemd.present
+	msg := sprintf(
+		"The image has no systemd (/usr/lib/systemd/systemd), so %s never runs and instances boot without their own secrets.",
+		[unit_name],
+	)
+	fix := "sudo apt-get install systemd-sysv  # or run /usr/local/libexec/hubsecrets/jupyterhub-secrets from the image's own init before the hub"
+}
+
+# METADATA
+# title: No unit named like the hub's
+# description: >-
+#   The image has no unit file for the hub_unit the first-boot hook was
+#   installed for: the drop-in that makes the hub wait for the secrets orders
+#   nothing, and a hub started by another unit may start first.
+# custom:
+#   id: HUB062
+#   severity: warn
+warn contains finding(rego.metadata.rule(), firstboot.hub_dropin.path, msg, fix) if {
+	firstboot_required
+	systemd.present
+	systemd.hub_unit_file == ""
+	msg := sprintf(
+		"The image has no unit file for %s, the hub unit the first-boot hook makes wait for the secrets: a hub started by another unit may start before them.",
+		[input.hub_unit],
+	)
+	fix := "install the hub's unit before this provisioner, or set hub_unit to the unit that starts the hub (hubsecrets check --hub-unit UNIT)  # e.g. apt-get install jupyterhub"
+}

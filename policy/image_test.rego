@@ -131,3 +131,21 @@ test_hub037_not_on_instance_or_for_dhparam_copy if {
 	not "HUB037" in ids(denies(doc))
 	"HUB040" in ids(warns(doc))
 }
+
+test_hub061_no_systemd if {
+	doc := merge(good_image, {"systemd": {"present": false, "hub_unit_file": ""}})
+	f := the(warns(doc), "HUB061")
+	contains(f.msg, "never runs")
+}
+
+test_hub061_not_with_systemd if {
+	doc := merge(good_image, {"systemd": {"present": true, "hub_unit_file": "/lib/systemd/system/jupyterhub.service"}})
+	not "HUB061" in ids(warns(doc))
+	not "HUB062" in ids(warns(doc))
+}
+
+test_hub062_no_hub_unit if {
+	doc := merge(good_image, {"systemd": {"present": true, "hub_unit_file": ""}})
+	"HUB062" in ids(warns(doc))
+	not "HUB062" in ids(warns(merge(good_instance, {"systemd": {"present": true, "hub_unit_file": ""}})))
+}

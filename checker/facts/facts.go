@@ -77,6 +77,8 @@ type Document struct {
 	// fixes then never replace what is not DH parameters, nor a link's
 	// target.
 	Standalone *Standalone `json:"standalone,omitempty"`
+	// Systemd is what the first-boot unit needs of the init system.
+	Systemd Systemd `json:"systemd"`
 	// Instance is the instance identity as the first-boot script reads it,
 	// and the stamp beside the secrets.
 	Instance Instance `json:"instance"`
@@ -175,6 +177,14 @@ type Entry struct {
 	Resembles string `json:"resembles,omitempty"`
 	// ResemblesKey is the Files key of Resembles.
 	ResemblesKey string `json:"resembles_key,omitempty"`
+}
+
+// Systemd says whether the root has systemd and a unit named like the hub's.
+type Systemd struct {
+	// Present: systemd's own binary is in the root.
+	Present bool `json:"present"`
+	// HubUnitFile is the file defining the hub's unit (HubUnit), or "".
+	HubUnitFile string `json:"hub_unit_file"`
 }
 
 // Standalone says how a file judged on its own was reached.

@@ -127,6 +127,7 @@ func Collect(ctx context.Context, fsys FS, src facts.Source, opt Options) (*fact
 	}
 	doc.MachineID = c.machineID()
 	doc.Contract = c.contract()
+	doc.Systemd = c.systemd(opt.HubUnit)
 	live := opt.Live || src.Kind == "ssh" || src.Kind == "packer" || src.Kind == "dir" && src.Root == "/"
 	doc.Instance = c.instance(path.Join(opt.Dir, layout.StampFile), live)
 	if err := ctx.Err(); err != nil {

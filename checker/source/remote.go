@@ -82,7 +82,7 @@ func planFor(opt Options) remotePlan {
 	p.read[layout.ContractPath] = contract.MaxSize + 1
 	p.read[path.Join(opt.Dir, layout.StampFile)] = stampReadLimit
 	idStat, idRead := identityPaths()
-	for _, q := range idStat {
+	for _, q := range append(idStat, systemdPaths(opt.HubUnit)...) {
 		if !slices.Contains(p.stat, q) {
 			p.stat = append(p.stat, q)
 		}
