@@ -12,6 +12,7 @@ import (
 	"github.com/hubsecrets/packer-plugin-jupyterhub/checker"
 	"github.com/hubsecrets/packer-plugin-jupyterhub/checker/facts"
 	"github.com/hubsecrets/packer-plugin-jupyterhub/checker/source"
+	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/contract"
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/firstboot"
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/layout"
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/params"
@@ -66,7 +67,7 @@ type payloadFlags struct {
 
 func (p *payloadFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&p.cfg.Dir, "dir", layout.DefaultDir, "the secrets `DIR` on the instance")
-	fs.StringVar(&p.dirMode, "dir-mode", "0755", "the secrets directory's `MODE` when it is made (0755, 0750 or 0700)")
+	fs.StringVar(&p.dirMode, "dir-mode", "", "the secrets directory's `MODE` when it is made: 0755, 0750 or 0700 (default: the host's contract's, else 0755)")
 	fs.StringVar(&p.cfg.HubUnit, "hub-unit", layout.DefaultHubUnit, "the hub's systemd `UNIT`, started only once the secrets are in place")
 	p.params.register(fs)
 }
@@ -75,9 +76,31 @@ func (p *payloadFlags) register(fs *flag.FlagSet) {
 var payloadFlagNames = map[string]string{"Dir": "dir", "Owner": "owner", "Group": "group", "HubUnit": "hub-unit", "DirMode": "dir-mode"}
 
 // validate checks the arguments, printing a usage error that names the flag.
-func (p *payloadFlags) validate(e *env, fs *flag.FlagSet) (int, bool) {
+// Where a flag was not given, the contract of root (when there is one, and
+// root is not "") says how hubsecrets was installed there.
+func (p *payloadFlags) validate(e *env, fs *flag.FlagSet, root string) (int, bool) {
 	if fs.NArg() > 0 {
 		return usageError(e, fs, "unexpected argument %q", fs.Arg(0)), true
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if root != "" {
+		if b, err := os.ReadFile(filepath.Join(root, layout.ContractPath)); err == nil {
+			if k, err := contract.Parse(b); err == nil {
+				if !set["dir"] && k.Host.Dir != "" {
+					p.cfg.Dir = k.Host.Dir
+				}
+				if !set["hub-unit"] && k.Host.HubUnit != "" {
+					p.cfg.HubUnit = k.Host.HubUnit
+				}
+				if !set["dir-mode"] {
+					p.dirMode = k.Host.DirMode
+				}
+			}
+		}
+	}
+	if p.dirMode == "" {
+		p.dirMode = "0755"
 	}
 	m, err := params.ParseMode(p.dirMode)
 	if err != nil {
@@ -155,7 +178,7 @@ func runFirstbootRender(e *env, args []string) int {
 	if root == "" {
 		return usageError(e, fs, "--root is required: the directory to write the payload under (/ for this machine)")
 	}
-	if code, stop := p.validate(e, fs); stop {
+	if code, stop := p.validate(e, fs, root); stop {
 		return code
 	}
 	ctx := context.Background()
@@ -220,7 +243,7 @@ func runFirstbootScript(e *env, args []string) int {
 	if code, stop := parseFlags(e, fs, args); stop {
 		return code
 	}
-	if code, stop := p.validate(e, fs); stop {
+	if code, stop := p.validate(e, fs, ""); stop {
 		return code
 	}
 	ctx := context.Background()

@@ -80,7 +80,11 @@ func runInit(e *env, args []string) int {
 	if code, stop := parseFlags(e, fs, args); stop {
 		return code
 	}
-	if code, stop := f.payload.validate(e, fs); stop {
+	if !filepath.IsAbs(f.root) {
+		return usageError(e, fs, "--root %q: want an absolute directory", f.root)
+	}
+	f.root = filepath.Clean(f.root)
+	if code, stop := f.payload.validate(e, fs, f.root); stop {
 		return code
 	}
 	if f.dhBits != 0 && f.dhGroup != "" {
@@ -94,11 +98,6 @@ func runInit(e *env, args []string) int {
 			return usageError(e, fs, "--dhparam-group: %v", err)
 		}
 	}
-	if !filepath.IsAbs(f.root) {
-		return usageError(e, fs, "--root %q: want an absolute directory", f.root)
-	}
-	f.root = filepath.Clean(f.root)
-
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	in := &initRun{e: e, f: f}
