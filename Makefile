@@ -19,7 +19,7 @@ demo: build ## lay out the tutorial's tree and a correct one, check both
 	@scripts/demo.sh $(BIN)/hubsecrets
 
 test: ## run the full test suite (Go and Rego)
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -timeout 40m ./...
 
 lint: fmt vet staticcheck ## gofmt, go vet and staticcheck must be clean
 

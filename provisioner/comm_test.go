@@ -168,7 +168,8 @@ func remoteStream(t *testing.T, dir string) string {
 	}
 	defer fsys.Close()
 	rec := &recFS{FS: fsys, seen: map[string]bool{}}
-	if _, err := source.Collect(context.Background(), rec, facts.Source{Kind: "dir", Root: dir}, source.Options{}); err != nil {
+	// Live, as a real collection over the communicator is.
+	if _, err := source.Collect(context.Background(), rec, facts.Source{Kind: "dir", Root: dir}, source.Options{Live: true}); err != nil {
 		t.Fatal(err)
 	}
 	return "hubsecrets-remote 1\n" + rec.out.String() + "end\n"
