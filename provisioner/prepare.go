@@ -177,7 +177,8 @@ func (p *Provisioner) prepareDH() error {
 		return nil
 	}
 	if c.DHParamGroup == "" {
-		c.DHParamGroup = defaultDHGroup
+		// The smallest standard group the policy's min_dh_bits accepts.
+		c.DHParamGroup = dhparam.SmallestGroup(p.payload.Params.MinDHBits)
 	}
 	params, err := dhparam.Group(c.DHParamGroup)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/dhparam"
@@ -396,5 +397,66 @@ func TestProvisionNeedsACommunicator(t *testing.T) {
 	err := p.Provision(context.Background(), newUI(), nil, nil)
 	if err == nil || !strings.Contains(err.Error(), "communicator") {
 		t.Errorf("Provision without a communicator: %v", err)
+	}
+}
+
+// TestProvisionHubOwnUser is the documented example, a hub run as its own
+// user (here nobody:nogroup, which the test machine has): the build passes
+// its own verification (it denied HUB005 and HUB024), the directory stays
+// root's with the group, and the image's contract carries the owner, so an
+// instance's check needs no --data.
+func TestProvisionHubOwnUser(t *testing.T) {
+	target, remote := newTarget(t)
+	os.WriteFile(filepath.Join(target.root, "etc/passwd"), []byte("root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"), 0o644)
+	os.WriteFile(filepath.Join(target.root, "etc/group"), []byte("root:x:0:\nnogroup:x:65534:\n"), 0o644)
+	p := prepared(t, map[string]interface{}{
+		"remote_dir": remote, "owner": "nobody", "group": "nogroup", "directory_mode": "0750", "existing_secrets": "fail",
+	})
+	ui := newUI()
+	if err := p.Provision(context.Background(), ui, target.comm(), map[string]interface{}{"User": "root"}); err != nil {
+		t.Fatalf("Provision: %v\n%s", err, ui.all())
+	}
+	dir := filepath.Join(target.root, "srv/jupyterhub")
+	fi, err := os.Stat(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := fi.Sys().(*syscall.Stat_t); st.Uid != 0 || st.Gid != 65534 || fi.Mode().Perm() != 0o750 {
+		t.Errorf("directory %d:%d %v, want 0:65534 0750", st.Uid, st.Gid, fi.Mode().Perm())
+	}
+	fi, _ = os.Stat(filepath.Join(dir, "dhparam.pem"))
+	if st := fi.Sys().(*syscall.Stat_t); st.Uid != 65534 || st.Gid != 65534 || fi.Mode().Perm() != 0o600 {
+		t.Errorf("dhparam.pem %d:%d %v, want nobody:nogroup 0600", st.Uid, st.Gid, fi.Mode().Perm())
+	}
+	k, err := os.ReadFile(filepath.Join(target.root, "etc/hubsecrets/params.json"))
+	if err != nil || !strings.Contains(string(k), `"owner": "nobody"`) || !strings.Contains(string(k), `"group": "nogroup"`) {
+		t.Errorf("contract: %v\n%s", err, k)
+	}
+	if !strings.Contains(ui.all(), "Verified: no deny findings") {
+		t.Errorf("not verified:\n%s", ui.all())
+	}
+}
+
+// TestPrepareDHThroughThePolicy: dhparam_file and dhparam_group are judged
+// by the policy with the min_dh_bits in force (policy_data), not by a Go
+// threshold of their own.
+func TestPrepareDHThroughThePolicy(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "site.json")
+	os.WriteFile(data, []byte(`{"hubsecrets": {"params": {"min_dh_bits": 3072}}}`), 0o644)
+	var p Provisioner
+	err := p.Prepare(map[string]interface{}{"policy_data": []string{data}, "dhparam_group": "ffdhe2048"})
+	if err == nil || !strings.Contains(err.Error(), "dhparam_group") || !strings.Contains(err.Error(), "HUB026") {
+		t.Errorf("ffdhe2048 under min_dh_bits 3072: %v", err)
+	}
+	// With no DH option, the default is the smallest group the policy takes.
+	if err := p.Prepare(map[string]interface{}{"policy_data": []string{data}}); err != nil || p.config.DHParamGroup != "ffdhe3072" {
+		t.Errorf("default under min_dh_bits 3072: %v, group %q", err, p.config.DHParamGroup)
+	}
+	if err := p.Prepare(map[string]interface{}{"policy_data": []string{data}, "dhparam_group": "ffdhe3072"}); err != nil {
+		t.Errorf("ffdhe3072 under min_dh_bits 3072: %v", err)
+	}
+	if err := p.Prepare(map[string]interface{}{"policy_data": []string{data}, "dhparam_bits": 2048}); err == nil || !strings.Contains(err.Error(), "min_dh_bits") {
+		t.Errorf("dhparam_bits 2048 under min_dh_bits 3072: %v", err)
 	}
 }

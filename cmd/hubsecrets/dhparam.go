@@ -14,6 +14,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hubsecrets/packer-plugin-jupyterhub/checker"
+	"github.com/hubsecrets/packer-plugin-jupyterhub/checker/facts"
+	"github.com/hubsecrets/packer-plugin-jupyterhub/checker/source"
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/atomicfile"
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/dhparam"
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/layout"
@@ -39,7 +42,8 @@ Modern and Intermediate TLS configurations need no DH parameters at all).
 minutes. Progress is shown on a terminal unless CI is set or with --quiet.
 
 Without --out the PEM goes to standard output. With --out the file is
-written atomically with mode 0600; an existing file is replaced only with
+written atomically with the mode the policy gives dhparam.pem (0600 unless
+this host's parameters say otherwise); an existing file is replaced only with
 --force, and a symbolic link never.
 
 --check FILE asks the policy about the DH parameters in FILE (or standard
@@ -71,7 +75,7 @@ func dhparamCmd(ctx context.Context, e *env, args []string) int {
 	fs := newFlagSet(e, "hubsecrets dhparam [--bits 2048|3072|4096 | --group NAME] [-o FILE] [--force] [--quiet]", dhparamAbout)
 	fs.IntVar(&bits, "bits", 0, "generate a new safe prime of `N` bits: 2048, 3072 or 4096")
 	fs.StringVar(&group, "group", "", "write the RFC 7919 group `NAME`: "+strings.Join(dhparam.GroupNames(), ", ")+" (default "+defaultGroup+" unless --bits)")
-	fs.StringVar(&out, "out", "", "write to `FILE` (mode 0600, atomically) instead of standard output")
+	fs.StringVar(&out, "out", "", "write to `FILE` (atomically, with the policy's dhparam mode, 0600) instead of standard output")
 	fs.StringVar(&out, "o", "", "short for --out")
 	fs.BoolVar(&force, "force", false, "replace the --out file if it exists")
 	fs.BoolVar(&quiet, "quiet", false, "print nothing on standard error but errors")
@@ -163,15 +167,39 @@ func dhparamCmd(ctx context.Context, e *env, args []string) int {
 		say("wrote %s to standard output", what)
 		return exitOK
 	}
-	err := atomicfile.Write(out, pem, atomicfile.Options{Perm: 0o600, NoReplace: !force, UID: -1, GID: -1})
+	// The mode the policy gives dhparam.pem (dhparam_modes in force here).
+	mode, err := dhparamMode(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	err = atomicfile.Write(out, pem, atomicfile.Options{Perm: mode, NoReplace: !force, UID: -1, GID: -1})
 	if errors.Is(err, atomicfile.ErrExists) {
 		return fail(fmt.Errorf("%s appeared meanwhile; use --force to replace it", out))
 	}
 	if err != nil {
 		return fail(err)
 	}
-	say("wrote %s to %s (mode 0600)", what, out)
+	say("wrote %s to %s (mode %04o)", what, out, mode)
 	return exitOK
+}
+
+// dhparamMode is the first of the dhparam_modes in force on this host (its
+// contract, else the policy's defaults).
+func dhparamMode(ctx context.Context) (os.FileMode, error) {
+	eng, err := checker.NewEngine(ctx, checker.Options{})
+	if err != nil {
+		return 0, err
+	}
+	var doc *facts.Document
+	if host, err := source.OpenDir("/"); err == nil {
+		doc, _ = source.Collect(ctx, host, facts.Source{Kind: "dir", Root: "/"}, source.Options{})
+		host.Close()
+	}
+	p, err := eng.Params(ctx, doc)
+	if err != nil {
+		return 0, err
+	}
+	return os.FileMode(p.DHParamMode()), nil
 }
 
 // checkOut fails early if out cannot be written: an existing file without

@@ -358,24 +358,11 @@ func (in *initRun) planDH(ctx context.Context, doc *facts.Document) error {
 	if in.dhParams == nil && in.f.dhBits == 0 {
 		name := in.f.dhGroup
 		if name == "" {
-			name = groupFor(in.cfg.Params.MinDHBits)
+			name = dhparam.SmallestGroup(in.cfg.Params.MinDHBits)
 		}
 		in.dhParams, _ = dhparam.Group(name)
 	}
 	return nil
-}
-
-// groupFor is the smallest RFC 7919 group the policy's floor accepts.
-func groupFor(minBits int) string {
-	for _, g := range []struct {
-		name string
-		bits int
-	}{{"ffdhe2048", 2048}, {"ffdhe3072", 3072}, {"ffdhe4096", 4096}, {"ffdhe6144", 6144}} {
-		if g.bits >= minBits {
-			return g.name
-		}
-	}
-	return "ffdhe8192"
 }
 
 // planFiles renders the contract (and with --install-unit the payload) and

@@ -218,3 +218,14 @@ func lookup(p *big.Int) *knownPrime {
 	}
 	return nil
 }
+
+// SmallestGroup is the smallest RFC 7919 group of at least minBits: the
+// default when a policy's min_dh_bits is above 2048.
+func SmallestGroup(minBits int) string {
+	for _, name := range []string{"ffdhe2048", "ffdhe3072", "ffdhe4096", "ffdhe6144"} {
+		if g, err := Group(name); err == nil && g.P.BitLen() >= minBits {
+			return name
+		}
+	}
+	return "ffdhe8192"
+}
