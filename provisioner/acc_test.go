@@ -37,10 +37,13 @@ func TestAccProvisioner(t *testing.T) {
 	env := setupAcc(t)
 	example := env.read(t, "examples/local/build.pkr.hcl")
 
-	// A build as root, then as a sudoer, each on a clean root.
+	// A build as root, then as a sudoer with use_sudo, then as a sudoer
+	// without it (elevated with sudo -n, as check --ssh does), each on a
+	// clean root.
 	for _, tc := range []struct{ name, user, sudo string }{
 		{"root", "root", "false"},
 		{"sudo", "builder", "true"},
+		{"auto_sudo", "builder", "false"},
 	} {
 		env.reset(t)
 		report := filepath.Join(env.work, "report-"+tc.name+".json")
@@ -87,8 +90,8 @@ func TestAccProvisioner(t *testing.T) {
 
 	// sudo that wants a password: a clear error, not a hang.
 	env.reset(t)
-	env.buildFails(t, "jupyterhub_needspw", example, []string{"-var", "ssh_username=needspw", "-var", "use_sudo=true"}, func(log string) error {
-		if !strings.Contains(log, `use_sudo needs passwordless sudo for "needspw"`) {
+	env.buildFails(t, "jupyterhub_needspw", example, []string{"-var", "ssh_username=needspw", "-var", "use_sudo=false"}, func(log string) error {
+		if !strings.Contains(log, `needs passwordless sudo for "needspw"`) {
 			return errors.New("no passwordless-sudo error naming the user")
 		}
 		return nil

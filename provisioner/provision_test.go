@@ -325,7 +325,7 @@ func TestProvisionCommandFailures(t *testing.T) {
 	}{
 		{"sudo wants a password", map[string]interface{}{"use_sudo": true},
 			reply{stderr: "sudo: a password is required\n", status: 1},
-			"sudo -n PACKER_BUILD_NAME='' PACKER_BUILDER_TYPE='' sh '", `use_sudo needs passwordless sudo for "builder"`},
+			"sudo -n PACKER_BUILD_NAME='' PACKER_BUILDER_TYPE='' sh '", `needs passwordless sudo for "builder"`},
 		{"sudo missing", map[string]interface{}{"use_sudo": true},
 			reply{stderr: "sh: 1: sudo: not found\n", status: 127},
 			"sudo -n ", "sudo is not installed"},
