@@ -37,8 +37,9 @@ type Config struct {
 	// modes are the policy's (`secret_modes`, `dhparam_modes`: `0600`).
 	DirectoryMode string `mapstructure:"directory_mode"`
 	// The RFC 7919 group written to `dhparam.pem`: `ffdhe2048`, `ffdhe3072`
-	// or `ffdhe4096`. Defaults to `ffdhe2048`, as Mozilla's guidelines
-	// recommend where DHE is used at all. Conflicts with `dhparam_bits` and
+	// or `ffdhe4096`. Defaults to the smallest group the policy's
+	// `min_dh_bits` accepts: `ffdhe2048`, as Mozilla's guidelines recommend
+	// where DHE is used at all. Conflicts with `dhparam_bits` and
 	// `dhparam_file`.
 	DHParamGroup string `mapstructure:"dhparam_group"`
 	// Generate new DH parameters of this size (`2048`, `3072` or `4096`) on
@@ -47,8 +48,9 @@ type Config struct {
 	// with `dhparam_group` and `dhparam_file`.
 	DHParamBits int `mapstructure:"dhparam_bits"`
 	// A PEM file of DH parameters (`-----BEGIN DH PARAMETERS-----`) on the
-	// build host. It is checked before any connection is made: a safe prime
-	// of at least 2048 bits with a valid generator, not a known-weak group.
+	// build host. The policy judges it before any connection is made, as it
+	// judges dhparam.pem: a safe prime of at least `min_dh_bits` (2048) with a
+	// valid generator, not a known-weak group.
 	// Conflicts with `dhparam_group` and `dhparam_bits`.
 	DHParamFile string `mapstructure:"dhparam_file"`
 	// The hub's systemd unit; the first-boot unit runs before it and the
