@@ -306,7 +306,9 @@ length_why("cookie_secret", n, want) := "JupyterHub silently accepts a short coo
 
 length_why("proxy_token", n, want) := "a short token is easier to guess" if n < want
 
-length_why(_, n, want) := "longer than this site's secrets; JupyterHub warns about a cookie secret that is not 32 bytes" if n > want
+length_why("cookie_secret", n, want) := sprintf("longer than this site's secret_bytes (%d); JupyterHub warns at every start about a cookie secret that is not 32 bytes", [want]) if n > want
+
+length_why("proxy_token", n, want) := sprintf("longer than this site's secret_bytes (%d): not a token hubsecrets made", [want]) if n > want
 
 # METADATA
 # title: Cookie secret and proxy token are the same

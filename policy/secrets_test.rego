@@ -200,6 +200,10 @@ test_hub018_short if {
 test_hub018_long if {
 	f := the(denies(with_token({"secret": {"decoded_bytes": 64}})), "HUB018")
 	contains(f.msg, "holds 64 bytes")
+
+	# the token's message speaks of the token and of the parameter
+	contains(f.msg, "secret_bytes (32): not a token hubsecrets made")
+	not contains(f.msg, "cookie")
 }
 
 test_hub018_secret_bytes_param if {
