@@ -149,3 +149,8 @@ test_hub062_no_hub_unit if {
 	"HUB062" in ids(warns(doc))
 	not "HUB062" in ids(warns(merge(good_instance, {"systemd": {"present": true, "hub_unit_file": ""}})))
 }
+
+test_hub062_not_with_the_hub_unit if {
+	doc := merge(good_image, {"systemd": {"present": true, "hub_unit_file": "/etc/systemd/system/jupyterhub.service"}})
+	not "HUB062" in ids(warns(doc))
+}
