@@ -178,13 +178,14 @@ func TestRules(t *testing.T) {
 		"HUB048": "deny", "HUB049": "warn", "HUB050": "warn", "HUB051": "warn", "HUB052": "warn",
 		"HUB053": "warn", "HUB054": "warn", "HUB055": "deny", "HUB056": "warn", "HUB057": "warn",
 		"HUB008": "deny", "HUB009": "deny", "HUB038": "deny", "HUB039": "deny",
+		"HUB036": "deny",
 	} {
 		if got := byID[id].Severity; got != severity {
 			t.Errorf("rule %s severity %q, want %q", id, got, severity)
 		}
 	}
-	if len(rules) != 54 {
-		t.Errorf("%d rules, want 54", len(rules))
+	if len(rules) != 55 {
+		t.Errorf("%d rules, want 55", len(rules))
 	}
 	// Rules returns a copy: callers cannot change the engine's list.
 	rules[0].ID = "changed"

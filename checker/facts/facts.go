@@ -139,6 +139,28 @@ type Secret struct {
 	Truncated bool `json:"truncated"`
 	// SameAs lists the Files keys of other secrets with the same content.
 	SameAs []string `json:"same_as"`
+	// Quality summarises how guessable a hex secret is; nil for any other
+	// encoding.
+	Quality *Quality `json:"quality,omitempty"`
+}
+
+// Quality describes the structure of a hex secret's digits (lowercased),
+// not its value: for a random secret these say nothing useful (the period
+// is the length, runs are short, nearly every digit occurs).
+type Quality struct {
+	// Digits is the number of hex digits.
+	Digits int `json:"digits"`
+	// Period is the smallest p such that every digit equals the one p
+	// before it (Digits when nothing repeats).
+	Period int `json:"period"`
+	// LongestMonotoneRun is the longest run of digits each one more, or
+	// each one less, than the one before (modulo 16: f then 0 counts).
+	LongestMonotoneRun int `json:"longest_monotone_run"`
+	// DistinctDigits is how many of the 16 hex digits occur.
+	DistinctDigits int `json:"distinct_digits"`
+	// KnownExample is true when the value is a published example
+	// (JupyterHub's or hubsecrets' docs and tests), compared by hash.
+	KnownExample bool `json:"known_example"`
 }
 
 // DH summarises a DH parameters file. DH parameters are public; still, only
@@ -175,6 +197,10 @@ type Entry struct {
 	Resembles string `json:"resembles,omitempty"`
 	// ResemblesKey is the Files key of Resembles.
 	ResemblesKey string `json:"resembles_key,omitempty"`
+	// CopyOf is the Files key of the live secret this entry's content
+	// equals as JupyterHub reads it (e.g. "cookie_secret"), compared in
+	// constant time for small regular files; never the value.
+	CopyOf string `json:"copy_of,omitempty"`
 }
 
 // Standalone says how a file judged on its own was reached.
