@@ -192,6 +192,12 @@ type Entry struct {
 	Path string `json:"path"`
 	Type string `json:"type"`
 	Size int64  `json:"size"`
+	// Mode, UID, GID, Owner and Group are as in File: who else can read it.
+	Mode  int    `json:"mode"`
+	UID   int    `json:"uid"`
+	GID   int    `json:"gid"`
+	Owner string `json:"owner"`
+	Group string `json:"group"`
 	// Resembles is the expected file name this entry most likely stands for
 	// (e.g. jupyterhub_cookie_secret for jupyterhub_cookie_secretl), if any.
 	Resembles string `json:"resembles,omitempty"`

@@ -57,13 +57,16 @@ type remotePlan struct {
 	stat []string         // Lstat
 	read map[string]int64 // ReadPrefix limits, by path
 	list string           // ReadDir (its entries are stat'ed too, but for the known names, stat'ed already)
+	// listRead is how much of each regular file in list is read (the
+	// small ones are compared with the secrets: findCopies).
+	listRead int64
 	// Configuration files, read following symlinks.
 	hubConfig, nginxConfig string
 }
 
 func planFor(opt Options) remotePlan {
 	opt = opt.withDefaults()
-	p := remotePlan{read: map[string]int64{}, list: opt.Dir, hubConfig: opt.HubConfig, nginxConfig: opt.NginxConfig}
+	p := remotePlan{read: map[string]int64{}, list: opt.Dir, listRead: copyReadLimit + 1, hubConfig: opt.HubConfig, nginxConfig: opt.NginxConfig}
 	p.stat = append(p.stat, "/etc/passwd", "/etc/group", opt.Dir, layout.MachineIDPath)
 	p.read["/etc/passwd"] = accountReadLimit
 	p.read["/etc/group"] = accountReadLimit
@@ -119,7 +122,7 @@ ls1() {
 		[ -e "$e" ] || [ -h "$e" ] || continue
 		n=$((n + 1)); [ "$n" -le MAXLIST ] || break
 		echo "D $(hx "$1") $(hx "${e##*/}")"
-		case ${e##*/} in KNOWN) ;; *) st "$e" ;; esac
+		case ${e##*/} in KNOWN) ;; *) st "$e"; rd "$e" LISTREAD ;; esac
 	done
 }
 rf() {
@@ -222,6 +225,7 @@ func RemoteScript(opt Options) string {
 	}
 	b.WriteString(strings.NewReplacer(
 		"MAXLIST", strconv.Itoa(maxUnexpected+len(expected)+3),
+		"LISTREAD", strconv.FormatInt(p.listRead, 10),
 		"KNOWN", shCasePattern(known),
 		"MAXREAD", strconv.Itoa(hubconfig.MaxFileSize+1),
 		"MAXFILES", strconv.Itoa(hubconfig.MaxFiles),

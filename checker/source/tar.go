@@ -104,6 +104,10 @@ type tarFS struct {
 	listErr  error                // ReadDir(dir) fails with this
 	cache    *linkCache
 
+	// childLimit is how much content of each child of dir is kept
+	// (remotePlan.listRead: the small ones are compared with the secrets).
+	childLimit int64
+
 	// Configuration regions (see the package comment above).
 	regions    []string             // directories kept whole: /etc and nginx's
 	nginxDir   string               // content of regular files kept below it
@@ -149,6 +153,7 @@ func newTarFS(opt Options) *tarFS {
 		cfg:      map[string]*tarEntry{},
 	}
 	t.regions = []string{"/etc", t.nginxDir}
+	t.childLimit = plan.listRead
 	plan.stat = append(plan.stat, opt.HubConfig)
 	plan.read[opt.HubConfig] = hubconfig.MaxFileSize + 1
 	for _, p := range plan.stat {
