@@ -5,7 +5,8 @@ package hubsecrets
 # METADATA
 # title: Unexpected entry in the secrets directory
 # description: >-
-#   The secrets directory holds something hubsecrets does not expect. A name
+#   The secrets directory holds something hubsecrets does not expect, or its
+#   parent (e.g. /srv) holds a copy of a live secret. A name
 #   close to an expected one (the tutorial's jupyterhub_cookie_secretl) usually
 #   means a secret was written to the wrong file and the real one was left
 #   empty or missing; any other entry may hold a stray copy of a secret. The
@@ -16,12 +17,16 @@ package hubsecrets
 #   id: HUB040
 #   severity: warn
 warn contains finding(rego.metadata.rule(), e.path, msg, unexpected_fix(e)) if {
-	some e in input.unexpected
+	some e in array.concat(input.unexpected, parent_copies)
 	not e in image_secret_copies
 	not hub_runtime_file(e)
 	not exposed_copy(e)
 	msg := sprintf("%s.", [unexpected_why(e)])
 }
+
+# parent_copies are the files beside the secrets directory (in its parent,
+# e.g. /srv, not recursively) that hold a copy of a live secret.
+parent_copies := object.get(input, ["parent", "copies"], [])
 
 # copy_of is the Files key of the live secret an entry holds a copy of
 # (the collector compares small files), or "".
@@ -88,7 +93,8 @@ resembles_consequence(e, files) := "the secret may have been written there and t
 # METADATA
 # title: Readable copy of a live secret
 # description: >-
-#   A file beside the secrets holds the live cookie secret or proxy token (the
+#   A file in the secrets directory or its parent (e.g. /srv, not
+#   recursively) holds the live cookie secret or proxy token (the
 #   same value as JupyterHub reads it: the hand repair cp
 #   jupyterhub_cookie_secretl jupyterhub_cookie_secret leaves one at 0644),
 #   and someone the secret's own mode and owner keep out can read or change
@@ -98,7 +104,7 @@ resembles_consequence(e, files) := "the secret may have been written there and t
 #   id: HUB058
 #   severity: deny
 deny contains finding(rego.metadata.rule(), e.path, msg, rotate_and_remove(e)) if {
-	some e in input.unexpected
+	some e in array.concat(input.unexpected, parent_copies)
 	exposed_copy(e)
 	live := input.files[copy_of(e)]
 	msg := sprintf(

@@ -236,3 +236,30 @@ test_hub059_not_for_closed_database if {
 	doc := set(good_instance, "/unexpected", [unexpected("jupyterhub.sqlite-wal", {"mode": mode_0640})])
 	not "HUB059" in ids(warns(doc))
 }
+
+test_hub058_copy_in_parent if {
+	doc := merge(good_instance, {"parent": {"path": "/srv", "searched": true, "copies": [object.union(
+		unexpected("proxy_auth_token.bak", {"mode": mode_0644, "copy_of": "proxy_token"}),
+		{"path": "/srv/proxy_auth_token.bak"},
+	)]}})
+	f := the(denies(doc), "HUB058")
+	f.path == "/srv/proxy_auth_token.bak"
+	f.fix == "sudo hubsecrets init --rotate && sudo rm /srv/proxy_auth_token.bak"
+	contains(f.msg, "copy of the live proxy auth token /srv/jupyterhub/proxy_auth_token")
+}
+
+test_hub040_closed_copy_in_parent if {
+	doc := merge(good_instance, {"parent": {"path": "/srv", "searched": true, "copies": [object.union(
+		unexpected("token.old", {"copy_of": "proxy_token"}),
+		{"path": "/srv/token.old"},
+	)]}})
+	f := the(warns(doc), "HUB040")
+	f.path == "/srv/token.old"
+	f.fix == "sudo hubsecrets init --rotate && sudo rm /srv/token.old"
+	not "HUB058" in ids(denies(doc))
+}
+
+test_hub040_not_for_empty_parent if {
+	doc := merge(good_instance, {"parent": {"path": "/srv", "searched": true, "copies": []}})
+	not "HUB040" in ids(warns(doc))
+}

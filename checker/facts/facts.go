@@ -63,6 +63,10 @@ type Document struct {
 	// Unexpected lists entries of Dir that are neither expected files nor
 	// hubsecrets' own bookkeeping, e.g. the tutorial's jupyterhub_cookie_secretl.
 	Unexpected []Entry `json:"unexpected"`
+	// Parent is the search for copies of the live secrets beside the
+	// secrets directory; nil when there is nothing to search (the
+	// directory is missing or not a directory, or its parent is /).
+	Parent *Parent `json:"parent,omitempty"`
 	// FirstBoot holds the first-boot payload's files, keyed by FirstBoot*.
 	FirstBoot map[string]File `json:"firstboot"`
 	// HubUnit is the systemd unit the first-boot unit must run before.
@@ -207,6 +211,18 @@ type Entry struct {
 	// equals as JupyterHub reads it (e.g. "cookie_secret"), compared in
 	// constant time for small regular files; never the value.
 	CopyOf string `json:"copy_of,omitempty"`
+}
+
+// Parent is what was found in the secrets directory's parent (e.g. /srv),
+// not recursively: the entries that hold a copy of a live secret.
+type Parent struct {
+	Path string `json:"path"`
+	// Searched is false when the parent holds too many entries (more than
+	// 100, the secrets directory aside) to look at: no copy was looked for.
+	Searched bool `json:"searched"`
+	// Copies are the regular files of at most 4 KiB whose content equals a
+	// live secret (CopyOf says which).
+	Copies []Entry `json:"copies"`
 }
 
 // Standalone says how a file judged on its own was reached.

@@ -116,6 +116,7 @@ func Collect(ctx context.Context, fsys FS, src facts.Source, opt Options) (*fact
 		c.unexpected(opt.Dir)
 		c.findCopies()
 	}
+	c.parentCopies(opt.Dir)
 
 	for key, p := range map[string]string{
 		facts.FirstBootScript:  layout.ScriptPath,

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 
@@ -26,6 +28,22 @@ func copiesTree(t testing.TB) *testtree.Tree {
 	tr.Write("/srv/jupyterhub/big", 0o644, strings.Repeat(cookie+"\n", 100))
 	tr.Write("/srv/jupyterhub/empty", 0o644, "")
 	tr.Mkdir("/srv/jupyterhub/old", 0o700)
+	// Beside the secrets directory: a backup of the token, a file that is
+	// not a copy, a directory holding a copy (not searched: not recursive).
+	tr.Write("/srv/proxy_auth_token.bak", 0o644, tr.Secrets[1]+"\n")
+	tr.Write("/srv/README", 0o644, "hub\n")
+	tr.Write("/srv/other/jupyterhub_cookie_secret", 0o600, cookie+"\n")
+	return tr
+}
+
+// crowdedParentTree has more entries beside the secrets directory than the
+// search looks at, one of them a copy.
+func crowdedParentTree(t testing.TB) *testtree.Tree {
+	tr := testtree.Correct(t)
+	for i := range maxParentEntries {
+		tr.Write(fmt.Sprintf("/srv/f%03d", i), 0o644, "x")
+	}
+	tr.Write("/srv/copy", 0o644, tr.Secrets[0])
 	return tr
 }
 
@@ -43,6 +61,14 @@ func TestCollectFindsCopies(t *testing.T) {
 	}
 	if len(doc.Errors) != 0 {
 		t.Errorf("errors: %v", doc.Errors)
+	}
+	if p := doc.Parent; p == nil || p.Path != "/srv" || !p.Searched || len(p.Copies) != 1 ||
+		p.Copies[0].Name != "proxy_auth_token.bak" || p.Copies[0].CopyOf != facts.ProxyToken || p.Copies[0].Mode != 0o644 {
+		t.Errorf("parent: %+v", doc.Parent)
+	}
+	crowded := collectDir(t, crowdedParentTree(t).Root, Options{})
+	if p := crowded.Parent; p == nil || p.Searched || len(p.Copies) != 0 {
+		t.Errorf("crowded parent: %+v", p)
 	}
 	// A live secret of zeros: quality reported, and a file of zeros is
 	// its copy.
@@ -72,16 +98,29 @@ func TestCollectFindsCopies(t *testing.T) {
 // files come out the same from a directory, a tar archive and the remote
 // command (busybox and dash, in a chroot of the tree).
 func TestCopiesSourcesAgree(t *testing.T) {
-	tr := copiesTree(t)
+	t.Run("copies", func(t *testing.T) { copiesSourcesAgree(t, copiesTree(t), "busybox", "dash") })
+	// A crowded parent costs the remote command a few processes an
+	// entry: one shell is enough.
+	t.Run("crowded parent", func(t *testing.T) { copiesSourcesAgree(t, crowdedParentTree(t), "busybox") })
+	t.Run("parent of 100", func(t *testing.T) {
+		tr := crowdedParentTree(t)
+		if err := os.Remove(tr.Path("/srv/f000")); err != nil {
+			t.Fatal(err)
+		}
+		copiesSourcesAgree(t, tr)
+	})
+}
+
+func copiesSourcesAgree(t *testing.T, tr *testtree.Tree, shells ...string) {
 	tr.Write("/srv/jupyterhub/proxy_auth_token", 0o600, "deadbeef"+strings.Repeat("DEADBEEF", 7)+"\n")
 	want := collectDir(t, tr.Root, Options{})
 	want.Source = facts.Source{Kind: "dir", Root: "x"}
-	if want.Files[facts.ProxyToken].Secret.Quality.Period != 8 {
-		t.Fatalf("token quality %+v", want.Files[facts.ProxyToken].Secret.Quality)
+	if want.Files[facts.ProxyToken].Secret.Quality.Period != 8 || want.Parent == nil {
+		t.Fatalf("token quality %+v, parent %+v", want.Files[facts.ProxyToken].Secret.Quality, want.Parent)
 	}
 	wantTar := *want
 	wantTar.Dir.Size = 0
-	wantTar.Unexpected = append([]facts.Entry(nil), want.Unexpected...)
+	wantTar.Unexpected = slices.Clone(want.Unexpected)
 	for i, e := range wantTar.Unexpected {
 		if e.Type == facts.TypeDir {
 			wantTar.Unexpected[i].Size = 0 // an archive says nothing about a directory's size
@@ -96,7 +135,7 @@ func TestCopiesSourcesAgree(t *testing.T) {
 		})
 	}
 	wantJSON := toJSON(t, want)
-	for _, shell := range []string{"busybox", "dash"} {
+	for _, shell := range shells {
 		t.Run("remote in a chroot, "+shell, func(t *testing.T) {
 			root := chrootWithBusybox(t, tr.Root, shell)
 			cmd := exec.Command("chroot", root, "/bin/sh", "-c", RemoteScript(Options{}))

@@ -108,6 +108,11 @@ type tarFS struct {
 	// (remotePlan.listRead: the small ones are compared with the secrets).
 	childLimit int64
 
+	// The secrets directory's parent ("" when it is /) and its entries
+	// but the secrets directory (tar_parent.go).
+	parent     string
+	parentKids map[string]*tarEntry
+
 	// Configuration regions (see the package comment above).
 	regions    []string             // directories kept whole: /etc and nginx's
 	nginxDir   string               // content of regular files kept below it
@@ -154,6 +159,7 @@ func newTarFS(opt Options) *tarFS {
 	}
 	t.regions = []string{"/etc", t.nginxDir}
 	t.childLimit = plan.listRead
+	t.parent, t.parentKids = plan.parent, map[string]*tarEntry{}
 	plan.stat = append(plan.stat, opt.HubConfig)
 	plan.read[opt.HubConfig] = hubconfig.MaxFileSize + 1
 	for _, p := range plan.stat {
