@@ -33,8 +33,11 @@ parent_copies := object.get(input, ["parent", "copies"], [])
 copy_of(e) := object.get(e, "copy_of", "")
 
 # rotate_and_remove: the copy's bytes are the secret, so the secret is
-# replaced first, then the copy removed.
-rotate_and_remove(e) := sprintf("%s && sudo rm %s", [rotate, sh(e.path)])
+# replaced first, then the copy removed. In an image no secret is made:
+# the image is rebuilt clean, as for the secret itself (HUB030).
+rotate_and_remove(e) := rebuild_fix(e.path) if {
+	profile == "image"
+} else := sprintf("%s && sudo rm %s", [rotate, sh(e.path)])
 
 moved_dir := "/root/hubsecrets-moved"
 

@@ -263,3 +263,10 @@ test_hub040_not_for_empty_parent if {
 	doc := merge(good_instance, {"parent": {"path": "/srv", "searched": true, "copies": []}})
 	not "HUB040" in ids(warns(doc))
 }
+
+test_hub058_in_image_never_rotates if {
+	doc := merge(set(good_image, "/files/cookie_secret", good_instance.files.cookie_secret), {"unexpected": [unexpected(".hubsecrets-tmp.1", {"mode": mode_0644, "copy_of": "cookie_secret"})]})
+	f := the(denies(doc), "HUB058")
+	not contains(f.fix, "--rotate")
+	startswith(f.fix, "rebuild the image from a clean base")
+}
