@@ -28,6 +28,7 @@ func TestHexQuality(t *testing.T) {
 		{"counting down", "fedcba9876543210" + strings.Repeat("13", 24), facts.Quality{Digits: 64, Period: 64, LongestMonotoneRun: 16, DistinctDigits: 16}},
 		{"period 9", strings.Repeat("123456789", 7) + "1", facts.Quality{Digits: 64, Period: 9, LongestMonotoneRun: 9, DistinctDigits: 9}},
 		{"fake token", "3f1c9a0e5b7d2468ace013579bdf2468ace013579bdf2468ace013579bdf0246", facts.Quality{Digits: 64, Period: 64, LongestMonotoneRun: 2, DistinctDigits: 16, KnownExample: true}},
+		{"hashauthenticator's README", "0FAFB0682A493485ED4E764D92ABAB1199D73246477C5DAAC7E0371BA541DD66\r\n", facts.Quality{Digits: 64, Period: 64, LongestMonotoneRun: 2, DistinctDigits: 16, KnownExample: true}},
 		{"few digits", strings.Repeat("0", 30) + "1122334455667" + strings.Repeat("3", 21), facts.Quality{Digits: 64, Period: 64, LongestMonotoneRun: 2, DistinctDigits: 8}},
 	}
 	for _, tt := range tests {

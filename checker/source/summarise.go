@@ -41,9 +41,11 @@ func SummariseSecret(b []byte) facts.Secret {
 // knownExamples are the SHA-256 sums (hex) of published example secrets,
 // lowercase hex as sameForm makes them, never the values: 64 zeros
 // (printf '%064d' 0), 64 f, 0123456789abcdef x 4 (this project's tests),
-// c0ffee00 x 8 (this project's config tests), deadbeef x 8, and the fake
-// token of checker/hubconfig's tests. Most are also caught by their
-// structure; the list catches the irregular ones.
+// c0ffee00 x 8 (this project's config tests), deadbeef x 8, the fake
+// token of checker/hubconfig's tests, and the `openssl rand -hex 32` output
+// printed in jupyterhub-hashauthenticator's README (a JupyterHub
+// authenticator; JupyterHub's own docs print no value). Most are also
+// caught by their structure; the list catches the irregular ones.
 var knownExamples = map[string]bool{
 	"60e05bd1b195af2f94112fa7197a5c88289058840ce7c6df9693756bc6250f55": true,
 	"df0790f236013511e91fa4532fb7761f62320a51a3868dabf4a13fe5f53e3263": true,
@@ -51,6 +53,7 @@ var knownExamples = map[string]bool{
 	"c2a0b37a262809b4bd4ff5a29f3c0823b5c09cbb4e6b0669e453aae71f10c0ea": true,
 	"247d08f3e13938b244f5ecd8966f1778e5e72b175820f46ba86c9c039272affa": true,
 	"6b2241ee0d4215577bd3894438b9bc8bc876ab77bc4d4ab2dc28f235d5cc40f6": true,
+	"223ae400ca2f9242e0e75a149e13f9fd0d94b6a026236ee357199f4aae4d4c02": true,
 }
 
 // hexQuality describes the structure of hex digits t (either case) without
