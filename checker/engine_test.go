@@ -99,7 +99,7 @@ func TestEvaluateTutorial(t *testing.T) {
 	if want := "jupyterhub_cookie_secretl looks like a misspelling of jupyterhub_cookie_secret: the secret may have been written there and the real file left empty"; !strings.Contains(misspelt.Msg, want) {
 		t.Errorf("HUB040 msg %q, want it to contain %q", misspelt.Msg, want)
 	}
-	if misspelt.Fix != "sudo rm /srv/jupyterhub/jupyterhub_cookie_secretl" {
+	if misspelt.Fix != "sudo mkdir -p -m 0700 /root/hubsecrets-moved && sudo mv -i /srv/jupyterhub/jupyterhub_cookie_secretl /root/hubsecrets-moved/ # then delete it once you know it holds nothing you need" {
 		t.Errorf("HUB040 fix %q", misspelt.Fix)
 	}
 	for _, f := range r.Findings {
@@ -177,14 +177,16 @@ func TestRules(t *testing.T) {
 		"HUB043": "deny", "HUB044": "warn", "HUB045": "deny", "HUB046": "warn", "HUB047": "deny",
 		"HUB048": "deny", "HUB049": "warn", "HUB050": "warn", "HUB051": "warn", "HUB052": "warn",
 		"HUB053": "warn", "HUB054": "warn", "HUB055": "deny", "HUB056": "warn", "HUB057": "warn",
-		"HUB008": "deny", "HUB009": "deny", "HUB038": "deny", "HUB039": "deny", "HUB061": "warn", "HUB062": "warn",
+		"HUB008": "deny", "HUB009": "deny", "HUB038": "deny", "HUB039": "deny",
+		"HUB061": "warn", "HUB062": "warn",
+		"HUB036": "deny", "HUB058": "deny", "HUB059": "warn",
 	} {
 		if got := byID[id].Severity; got != severity {
 			t.Errorf("rule %s severity %q, want %q", id, got, severity)
 		}
 	}
-	if len(rules) != 56 {
-		t.Errorf("%d rules, want 56", len(rules))
+	if len(rules) != 59 {
+		t.Errorf("%d rules, want 59", len(rules))
 	}
 	// Rules returns a copy: callers cannot change the engine's list.
 	rules[0].ID = "changed"

@@ -5,25 +5,55 @@ package hubsecrets
 # METADATA
 # title: Unexpected entry in the secrets directory
 # description: >-
-#   The secrets directory holds something hubsecrets does not expect. A name
+#   The secrets directory holds something hubsecrets does not expect, or its
+#   parent (e.g. /srv) holds a copy of a live secret. A name
 #   close to an expected one (the tutorial's jupyterhub_cookie_secretl) usually
 #   means a secret was written to the wrong file and the real one was left
-#   empty or missing; any other entry may hold a stray copy of a secret.
+#   empty or missing; any other entry may hold a stray copy of a secret. The
+#   fix moves the entry out (to /root/hubsecrets-moved/), losing nothing; only
+#   a file that holds a copy of a live secret is removed, after rotating.
+#   The hub's own files (its database) are not reported here (HUB059).
 # custom:
 #   id: HUB040
 #   severity: warn
-warn contains finding(rego.metadata.rule(), e.path, msg, fix) if {
-	some e in input.unexpected
+warn contains finding(rego.metadata.rule(), e.path, msg, unexpected_fix(e)) if {
+	some e in array.concat(input.unexpected, parent_copies)
 	not e in image_secret_copies
+	not hub_runtime_file(e)
+	not exposed_copy(e)
 	msg := sprintf("%s.", [unexpected_why(e)])
-	fix := sprintf("sudo rm%s %s", [rm_flags(e), sh(e.path)])
 }
 
-rm_flags(e) := " -ri" if {
-	e.type == "dir"
-} else := ""
+# parent_copies are the files beside the secrets directory (in its parent,
+# e.g. /srv, not recursively) that hold a copy of a live secret.
+parent_copies := object.get(input, ["parent", "copies"], [])
+
+# copy_of is the Files key of the live secret an entry holds a copy of
+# (the collector compares small files), or "".
+copy_of(e) := object.get(e, "copy_of", "")
+
+# rotate_and_remove: the copy's bytes are the secret, so the secret is
+# replaced first, then the copy removed. In an image no secret is made:
+# the image is rebuilt clean, as for the secret itself (HUB030).
+rotate_and_remove(e) := rebuild_fix(e.path) if {
+	profile == "image"
+} else := sprintf("%s && sudo rm %s", [rotate, sh(e.path)])
+
+moved_dir := "/root/hubsecrets-moved"
+
+# unexpected_fix never deletes anything but a copy of a live secret: any
+# other entry is moved out of the secrets directory, mv -i asking before it
+# replaces anything already moved there.
+unexpected_fix(e) := rotate_and_remove(e) if {
+	copy_of(e) != ""
+} else := sprintf("sudo mkdir -p -m 0700 %s && sudo mv -i %s %s/ # then delete it once you know it holds nothing you need", [moved_dir, sh(e.path), moved_dir])
 
 unexpected_why(e) := sprintf(
+	"%s holds a copy of the live %s (the value JupyterHub reads); it is no more exposed than the secret today, but it is one more place the secret can leak from (backups, a later chmod)",
+	[show(e.name), secret_name[copy_of(e)]],
+) if {
+	copy_of(e) != ""
+} else := sprintf(
 	"%s looks like a %s of %s: %s",
 	[show(e.name), resemblance(e), e.resembles, resembles_consequence(e, input.files)],
 ) if {
@@ -62,6 +92,107 @@ resembles_consequence(e, files) := "the secret may have been written there and t
 } else := "it may hold an old copy of a secret that JupyterHub does not read" if {
 	e.resembles_key != "dhparam"
 } else := "nginx does not read it"
+
+# METADATA
+# title: Readable copy of a live secret
+# description: >-
+#   A file in the secrets directory or its parent (e.g. /srv, not
+#   recursively) holds the live cookie secret or proxy token (the
+#   same value as JupyterHub reads it: the hand repair cp
+#   jupyterhub_cookie_secretl jupyterhub_cookie_secret leaves one at 0644),
+#   and someone the secret's own mode and owner keep out can read or change
+#   it: other users, a group, another owner. The secret must be treated as
+#   leaked: rotate it, then remove the copy.
+# custom:
+#   id: HUB058
+#   severity: deny
+deny contains finding(rego.metadata.rule(), e.path, msg, rotate_and_remove(e)) if {
+	some e in array.concat(input.unexpected, parent_copies)
+	exposed_copy(e)
+	live := input.files[copy_of(e)]
+	msg := sprintf(
+		"%s holds a copy of the live %s %s, and %s: treat the secret as leaked. Rotate it, then remove the copy.",
+		[show(e.path), secret_name[copy_of(e)], show(live.path), concat("; ", copy_exposure(e, live))],
+	)
+}
+
+# exposed_copy: a copy of a live secret that someone the secret itself keeps
+# out can reach.
+exposed_copy(e) if {
+	copy_of(e) != ""
+	count(copy_exposure(e, input.files[copy_of(e)])) > 0
+}
+
+# copy_exposure lists who can reach a copy but not the secret it copies.
+copy_exposure(e, live) := [r |
+	some kind in ["other", "group", "owner"]
+	r := copy_exposed(e, live, kind)
+]
+
+copy_exposed(e, live, "other") := sprintf("its mode %s lets every user on the host %s it", [mode_text(e.mode), other_access(e.mode)]) if {
+	bits.and(other_bits(e.mode), bits.negate(other_bits(live.mode))) != 0
+}
+
+copy_exposed(e, live, "group") := sprintf("its mode %s lets members of group %s %s it", [mode_text(e.mode), group_text(e), group_access(e.mode)]) if {
+	group_bits(e.mode) != 0
+	some_group_gain(e, live)
+}
+
+copy_exposed(e, live, "owner") := sprintf("it belongs to %s, not to the secret's owner %s", [owner_text(e), owner_text(live)]) if {
+	e.uid != live.uid
+}
+
+some_group_gain(e, live) if e.gid != live.gid
+
+some_group_gain(e, live) if bits.and(group_bits(e.mode), bits.negate(group_bits(live.mode))) != 0
+
+# other_access says what a mode lets everyone else do.
+other_access(m) := "read and change" if {
+	bits.and(m, 6) == 6
+} else := "read" if {
+	bits.and(m, 4) != 0
+} else := "change" if {
+	bits.and(m, 2) != 0
+} else := "execute"
+
+# Known hub files: what JupyterHub itself keeps beside its secrets when it
+# runs from the secrets directory. Never reported as unexpected, never
+# deleted by a fix.
+hub_database_names := {"jupyterhub.sqlite", "jupyterhub.sqlite-journal", "jupyterhub.sqlite-wal", "jupyterhub.sqlite-shm"}
+
+hub_file_names := hub_database_names | {"jupyterhub-proxy.pid", "jupyterhub.log"}
+
+hub_runtime_file(e) if {
+	e.name in hub_file_names
+	e.type == "file"
+	copy_of(e) == ""
+}
+
+hub_file_what(name) := "the hub's database (users, API tokens, server state)" if {
+	name in hub_database_names
+} else := "the hub's log (URLs with tokens, user names)"
+
+# METADATA
+# title: Hub database or log readable by every user
+# description: >-
+#   The hub keeps its database (jupyterhub.sqlite and its -journal, -wal and
+#   -shm files) or its log beside the secrets, and every user on the host can
+#   read it: the database holds users, API tokens and server state. The pid
+#   file is public and not judged.
+# custom:
+#   id: HUB059
+#   severity: warn
+warn contains finding(rego.metadata.rule(), e.path, msg, fix) if {
+	some e in input.unexpected
+	hub_runtime_file(e)
+	e.name != "jupyterhub-proxy.pid"
+	other_bits(e.mode) != 0
+	msg := sprintf(
+		"%s is %s, and its mode %s lets every user on the host %s it.",
+		[show(e.path), hub_file_what(e.name), mode_text(e.mode), other_access(e.mode)],
+	)
+	fix := sprintf("sudo chmod o-rwx %s", [sh(e.path)])
+}
 
 # observed_files are all the files the facts describe, for HUB041 and HUB042.
 observed_files := array.concat(

@@ -3,14 +3,17 @@ package hubsecrets_test
 import data.hubsecrets
 
 unexpected(name, extra) := object.union(
-	{"name": name, "path": concat("/", ["/srv/jupyterhub", name]), "type": "file", "size": 65},
+	{
+		"name": name, "path": concat("/", ["/srv/jupyterhub", name]), "type": "file", "size": 65,
+		"mode": mode_0600, "uid": 0, "gid": 0, "owner": "root", "group": "root",
+	},
 	extra,
 )
 
 test_hub040_misspelling if {
 	f := the(warns(tutorial), "HUB040")
 	f.path == "/srv/jupyterhub/jupyterhub_cookie_secretl"
-	f.fix == "sudo rm /srv/jupyterhub/jupyterhub_cookie_secretl"
+	f.fix == "sudo mkdir -p -m 0700 /root/hubsecrets-moved && sudo mv -i /srv/jupyterhub/jupyterhub_cookie_secretl /root/hubsecrets-moved/ # then delete it once you know it holds nothing you need"
 }
 
 test_hub040_copy_of_present_secret if {
@@ -32,7 +35,7 @@ test_hub040_unrelated_dir if {
 	doc := set(good_instance, "/unexpected", [unexpected("notes", {"type": "dir"})])
 	f := the(warns(doc), "HUB040")
 	contains(f.msg, "notes is not a file hubsecrets expects here (a directory)")
-	f.fix == "sudo rm -ri /srv/jupyterhub/notes"
+	f.fix == "sudo mkdir -p -m 0700 /root/hubsecrets-moved && sudo mv -i /srv/jupyterhub/notes /root/hubsecrets-moved/ # then delete it once you know it holds nothing you need"
 }
 
 test_hub040_leftover_temp_file if {
@@ -43,7 +46,7 @@ test_hub040_leftover_temp_file if {
 test_hub040_hostile_name_is_quoted if {
 	doc := set(good_instance, "/unexpected", [unexpected("x'$(reboot)\n", {})])
 	f := the(warns(doc), "HUB040")
-	f.fix == concat("", [`sudo rm '/srv/jupyterhub/x'\''$(reboot)`, "\n'"])
+	startswith(f.fix, concat("", [`sudo mkdir -p -m 0700 /root/hubsecrets-moved && sudo mv -i '/srv/jupyterhub/x'\''$(reboot)`, "\n' /root/hubsecrets-moved/ # "]))
 	contains(f.msg, `"x'$(reboot)\n"`)
 }
 
@@ -139,4 +142,131 @@ test_hub040_copy_with_prefix if {
 test_hub040_special_file if {
 	doc := set(good_instance, "/unexpected", [unexpected("fifo", {"type": "other", "size": 0})])
 	contains(the(warns(doc), "HUB040").msg, "(a special file (device, FIFO or socket))")
+}
+
+test_hub040_fix_never_deletes if {
+	doc := set(good_instance, "/unexpected", [
+		unexpected("notes", {}),
+		unexpected("old", {"type": "dir"}),
+		unexpected(".hubsecrets-tmp.x1", {}),
+		unexpected("jupyterhub_cookie_secret.bak", {"resembles": "jupyterhub_cookie_secret", "resembles_key": "cookie_secret"}),
+	])
+	fs := only(warns(doc), "HUB040")
+	count(fs) == 4
+	every f in fs {
+		not contains(f.fix, "rm ")
+		contains(f.fix, "sudo mv -i ")
+	}
+}
+
+test_hub040_copy_no_more_exposed_rotates_then_removes if {
+	doc := set(good_instance, "/unexpected", [unexpected("cookie.bak", {"copy_of": "cookie_secret"})])
+	f := the(warns(doc), "HUB040")
+	f.fix == "sudo hubsecrets init --rotate && sudo rm /srv/jupyterhub/cookie.bak"
+	contains(f.msg, "cookie.bak holds a copy of the live cookie secret")
+	not "HUB058" in ids(denies(doc))
+}
+
+test_hub040_not_for_hub_files if {
+	doc := set(good_instance, "/unexpected", [
+		unexpected("jupyterhub.sqlite", {}),
+		unexpected("jupyterhub.sqlite-journal", {}),
+		unexpected("jupyterhub-proxy.pid", {"mode": mode_0644}),
+	])
+	not "HUB040" in ids(warns(doc))
+	not "HUB059" in ids(warns(doc))
+}
+
+test_hub040_hub_file_name_as_directory_is_unexpected if {
+	doc := set(good_instance, "/unexpected", [unexpected("jupyterhub.sqlite", {"type": "dir"})])
+	f := the(warns(doc), "HUB040")
+	contains(f.fix, "sudo mv -i /srv/jupyterhub/jupyterhub.sqlite ")
+}
+
+test_hub058_tutorial_hand_repair if {
+	# cp jupyterhub_cookie_secretl jupyterhub_cookie_secret: the secret is
+	# live, and its 0644 source is a copy.
+	doc := set(good_instance, "/unexpected", [unexpected("jupyterhub_cookie_secretl", {
+		"mode": mode_0644, "copy_of": "cookie_secret",
+		"resembles": "jupyterhub_cookie_secret", "resembles_key": "cookie_secret",
+	})])
+	f := the(denies(doc), "HUB058")
+	f.path == "/srv/jupyterhub/jupyterhub_cookie_secretl"
+	f.fix == "sudo hubsecrets init --rotate && sudo rm /srv/jupyterhub/jupyterhub_cookie_secretl"
+	contains(f.msg, "holds a copy of the live cookie secret /srv/jupyterhub/jupyterhub_cookie_secret")
+	contains(f.msg, "its mode 0644 lets every user on the host read it")
+	not "HUB040" in ids(warns(doc))
+}
+
+test_hub058_group_and_owner if {
+	doc := set(good_instance, "/unexpected", [unexpected("token.bak", {
+		"mode": mode_0640, "copy_of": "proxy_token",
+		"uid": 1000, "owner": "ubuntu", "gid": 27, "group": "sudo",
+	})])
+	f := the(denies(doc), "HUB058")
+	contains(f.msg, "members of group sudo read it")
+	contains(f.msg, "it belongs to ubuntu, not to the secret's owner root")
+}
+
+test_hub058_not_when_no_more_exposed if {
+	doc := set(good_instance, "/unexpected", [unexpected("cookie.bak", {"mode": mode_0400, "copy_of": "cookie_secret"})])
+	not "HUB058" in ids(denies(doc))
+}
+
+test_hub058_not_for_non_copies if {
+	doc := set(good_instance, "/unexpected", [unexpected("notes", {"mode": mode_0644})])
+	not "HUB058" in ids(denies(doc))
+}
+
+test_hub059_world_readable_database if {
+	doc := set(good_instance, "/unexpected", [unexpected("jupyterhub.sqlite", {"mode": mode_0644})])
+	f := the(warns(doc), "HUB059")
+	f.fix == "sudo chmod o-rwx /srv/jupyterhub/jupyterhub.sqlite"
+	contains(f.msg, "the hub's database (users, API tokens, server state)")
+	contains(f.msg, "mode 0644 lets every user on the host read it")
+	not "HUB040" in ids(warns(doc))
+}
+
+test_hub059_log if {
+	doc := set(good_instance, "/unexpected", [unexpected("jupyterhub.log", {"mode": mode_0604})])
+	contains(the(warns(doc), "HUB059").msg, "the hub's log")
+}
+
+test_hub059_not_for_closed_database if {
+	doc := set(good_instance, "/unexpected", [unexpected("jupyterhub.sqlite-wal", {"mode": mode_0640})])
+	not "HUB059" in ids(warns(doc))
+}
+
+test_hub058_copy_in_parent if {
+	doc := merge(good_instance, {"parent": {"path": "/srv", "searched": true, "copies": [object.union(
+		unexpected("proxy_auth_token.bak", {"mode": mode_0644, "copy_of": "proxy_token"}),
+		{"path": "/srv/proxy_auth_token.bak"},
+	)]}})
+	f := the(denies(doc), "HUB058")
+	f.path == "/srv/proxy_auth_token.bak"
+	f.fix == "sudo hubsecrets init --rotate && sudo rm /srv/proxy_auth_token.bak"
+	contains(f.msg, "copy of the live proxy auth token /srv/jupyterhub/proxy_auth_token")
+}
+
+test_hub040_closed_copy_in_parent if {
+	doc := merge(good_instance, {"parent": {"path": "/srv", "searched": true, "copies": [object.union(
+		unexpected("token.old", {"copy_of": "proxy_token"}),
+		{"path": "/srv/token.old"},
+	)]}})
+	f := the(warns(doc), "HUB040")
+	f.path == "/srv/token.old"
+	f.fix == "sudo hubsecrets init --rotate && sudo rm /srv/token.old"
+	not "HUB058" in ids(denies(doc))
+}
+
+test_hub040_not_for_empty_parent if {
+	doc := merge(good_instance, {"parent": {"path": "/srv", "searched": true, "copies": []}})
+	not "HUB040" in ids(warns(doc))
+}
+
+test_hub058_in_image_never_rotates if {
+	doc := merge(set(good_image, "/files/cookie_secret", good_instance.files.cookie_secret), {"unexpected": [unexpected(".hubsecrets-tmp.1", {"mode": mode_0644, "copy_of": "cookie_secret"})]})
+	f := the(denies(doc), "HUB058")
+	not contains(f.fix, "--rotate")
+	startswith(f.fix, "rebuild the image from a clean base")
 }

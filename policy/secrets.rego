@@ -347,3 +347,63 @@ deny contains finding(rego.metadata.rule(), f.path, msg, rotate) if {
 		[secret_name[key], show(f.path), f.size],
 	)
 }
+
+# Low-quality secrets (HUB036). The collector reports the structure of a hex
+# secret's digits (checker/facts.Quality), never the digits. The thresholds
+# are constants; for 32 random bytes (64 hex digits) the odds of tripping
+# each are far below one in a billion:
+#   - a period of at most 8 digits: under 16^-56;
+#   - a monotone run of 12 or more: about 53 starts x 2 directions x 16^-11,
+#     under 1e-11;
+#   - fewer than 8 distinct digits among 32 or more: C(16,7) x (7/16)^64,
+#     about 1e-19 for 64 digits (4e-8 for 32).
+# checker/source's TestRandomSecretsPass checks 10,000 random secrets.
+quality_max_period := 8
+
+quality_min_run := 12
+
+quality_min_distinct := 8
+
+low_quality_reasons(q) := [r |
+	some kind in ["example", "period", "run", "distinct"]
+	r := low_quality_reason(q, kind)
+]
+
+low_quality_reason(q, "example") := "it is a published example value" if q.known_example
+
+low_quality_reason(q, "period") := sprintf("it repeats a pattern of %d hex digit(s)", [q.period]) if {
+	q.period <= quality_max_period
+	q.period * 2 <= q.digits # repeated at least twice
+}
+
+low_quality_reason(q, "run") := sprintf("it holds a run of %d consecutive hex digits counting up or down", [q.longest_monotone_run]) if {
+	q.longest_monotone_run >= quality_min_run
+}
+
+low_quality_reason(q, "distinct") := sprintf("it uses only %d of the 16 hex digits", [q.distinct_digits]) if {
+	q.digits >= 32
+	q.distinct_digits < quality_min_distinct
+}
+
+# METADATA
+# title: Secret is easy to guess
+# description: >-
+#   A hex secret is not random: a published example value (hubsecrets keeps
+#   only hashes of them), a short repeated pattern (all zeros, deadbeef x 8),
+#   a long run of digits counting up or down (0123456789abcdef...), or too few
+#   distinct digits. Whoever guesses it forges cookies or drives the proxy.
+#   Random secrets never trip it.
+# custom:
+#   id: HUB036
+#   severity: deny
+deny contains finding(rego.metadata.rule(), f.path, msg, rotate) if {
+	some key, s in secret_content
+	s.encoding == "hex"
+	reasons := low_quality_reasons(s.quality)
+	count(reasons) > 0
+	f := regular_secrets[key]
+	msg := sprintf(
+		"The %s %s is easy to guess: %s. Replace it with a random one.",
+		[secret_name[key], show(f.path), concat("; ", reasons)],
+	)
+}

@@ -272,3 +272,54 @@ test_hub017_cookie_neither_hex_nor_base64 if {
 	f := the(denies(with_cookie_content({"encoding": "other", "decoded_bytes": 0})), "HUB017")
 	contains(f.msg, "refuses to start")
 }
+
+with_cookie_quality(change) := with_cookie_content({"quality": object.union(random_quality, change)})
+
+test_hub036_all_zeros if {
+	f := the(denies(with_cookie_quality({"period": 1, "distinct_digits": 1, "longest_monotone_run": 1, "known_example": true})), "HUB036")
+	f.path == cookie
+	f.fix == "sudo hubsecrets init --rotate"
+	contains(f.msg, "a published example value")
+	contains(f.msg, "repeats a pattern of 1 hex digit(s)")
+	contains(f.msg, "only 1 of the 16 hex digits")
+}
+
+test_hub036_period_8 if {
+	f := the(denies(with_cookie_quality({"period": 8})), "HUB036")
+	contains(f.msg, "repeats a pattern of 8 hex digit(s)")
+}
+
+test_hub036_monotone_run if {
+	f := the(denies(with_token({"secret": {"quality": object.union(random_quality, {"longest_monotone_run": 12})}})), "HUB036")
+	f.path == token
+	contains(f.msg, "run of 12 consecutive hex digits")
+}
+
+test_hub036_few_distinct if {
+	f := the(denies(with_cookie_quality({"distinct_digits": 7})), "HUB036")
+	contains(f.msg, "only 7 of the 16")
+}
+
+test_hub036_known_example_alone if {
+	f := the(denies(with_cookie_quality({"known_example": true})), "HUB036")
+	contains(f.msg, "published example")
+}
+
+test_hub036_not_for_random if {
+	not "HUB036" in ids(denies(good_instance))
+}
+
+test_hub036_not_just_below_thresholds if {
+	doc := with_cookie_quality({"period": 9, "longest_monotone_run": 11, "distinct_digits": 8})
+	not "HUB036" in ids(denies(doc))
+}
+
+test_hub036_few_distinct_in_short_secret_is_hub018_only if {
+	doc := with_cookie_content({"decoded_bytes": 4, "quality": {"digits": 8, "period": 8, "longest_monotone_run": 1, "distinct_digits": 3, "known_example": false}})
+	not "HUB036" in ids(denies(doc))
+}
+
+test_hub036_not_in_image_profile if {
+	doc := merge(with_cookie_quality({"period": 1}), {"profile": "image"})
+	not "HUB036" in ids(denies(doc))
+}

@@ -63,6 +63,10 @@ type Document struct {
 	// Unexpected lists entries of Dir that are neither expected files nor
 	// hubsecrets' own bookkeeping, e.g. the tutorial's jupyterhub_cookie_secretl.
 	Unexpected []Entry `json:"unexpected"`
+	// Parent is the search for copies of the live secrets beside the
+	// secrets directory; nil when there is nothing to search (the
+	// directory is missing or not a directory, or its parent is /).
+	Parent *Parent `json:"parent,omitempty"`
 	// FirstBoot holds the first-boot payload's files, keyed by FirstBoot*.
 	FirstBoot map[string]File `json:"firstboot"`
 	// HubUnit is the systemd unit the first-boot unit must run before.
@@ -141,6 +145,28 @@ type Secret struct {
 	Truncated bool `json:"truncated"`
 	// SameAs lists the Files keys of other secrets with the same content.
 	SameAs []string `json:"same_as"`
+	// Quality summarises how guessable a hex secret is; nil for any other
+	// encoding.
+	Quality *Quality `json:"quality,omitempty"`
+}
+
+// Quality describes the structure of a hex secret's digits (lowercased),
+// not its value: for a random secret these say nothing useful (the period
+// is the length, runs are short, nearly every digit occurs).
+type Quality struct {
+	// Digits is the number of hex digits.
+	Digits int `json:"digits"`
+	// Period is the smallest p such that every digit equals the one p
+	// before it (Digits when nothing repeats).
+	Period int `json:"period"`
+	// LongestMonotoneRun is the longest run of digits each one more, or
+	// each one less, than the one before (modulo 16: f then 0 counts).
+	LongestMonotoneRun int `json:"longest_monotone_run"`
+	// DistinctDigits is how many of the 16 hex digits occur.
+	DistinctDigits int `json:"distinct_digits"`
+	// KnownExample is true when the value is a published example
+	// (JupyterHub's or hubsecrets' docs and tests), compared by hash.
+	KnownExample bool `json:"known_example"`
 }
 
 // DH summarises a DH parameters file. DH parameters are public; still, only
@@ -172,11 +198,33 @@ type Entry struct {
 	Path string `json:"path"`
 	Type string `json:"type"`
 	Size int64  `json:"size"`
+	// Mode, UID, GID, Owner and Group are as in File: who else can read it.
+	Mode  int    `json:"mode"`
+	UID   int    `json:"uid"`
+	GID   int    `json:"gid"`
+	Owner string `json:"owner"`
+	Group string `json:"group"`
 	// Resembles is the expected file name this entry most likely stands for
 	// (e.g. jupyterhub_cookie_secret for jupyterhub_cookie_secretl), if any.
 	Resembles string `json:"resembles,omitempty"`
 	// ResemblesKey is the Files key of Resembles.
 	ResemblesKey string `json:"resembles_key,omitempty"`
+	// CopyOf is the Files key of the live secret this entry's content
+	// equals as JupyterHub reads it (e.g. "cookie_secret"), compared in
+	// constant time for small regular files; never the value.
+	CopyOf string `json:"copy_of,omitempty"`
+}
+
+// Parent is what was found in the secrets directory's parent (e.g. /srv),
+// not recursively: the entries that hold a copy of a live secret.
+type Parent struct {
+	Path string `json:"path"`
+	// Searched is false when the parent holds too many entries (more than
+	// 100, the secrets directory aside) to look at: no copy was looked for.
+	Searched bool `json:"searched"`
+	// Copies are the regular files of at most 4 KiB whose content equals a
+	// live secret (CopyOf says which).
+	Copies []Entry `json:"copies"`
 }
 
 // Systemd says whether the root has systemd and a unit named like the hub's.

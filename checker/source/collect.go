@@ -114,7 +114,9 @@ func Collect(ctx context.Context, fsys FS, src facts.Source, opt Options) (*fact
 	c.summariseDH(facts.DHParam)
 	if doc.Dir.Type == facts.TypeDir {
 		c.unexpected(opt.Dir)
+		c.findCopies()
 	}
+	c.parentCopies(opt.Dir)
 
 	for key, p := range map[string]string{
 		facts.FirstBootScript:  layout.ScriptPath,
@@ -283,7 +285,8 @@ func (c *collector) unexpected(dir string) {
 			break
 		}
 		st := c.stat(path.Join(dir, name))
-		e := facts.Entry{Name: name, Path: st.Path, Type: st.Type, Size: st.Size}
+		e := facts.Entry{Name: name, Path: st.Path, Type: st.Type, Size: st.Size,
+			Mode: st.Mode, UID: st.UID, GID: st.GID, Owner: st.Owner, Group: st.Group}
 		e.ResemblesKey, e.Resembles = resembles(name)
 		c.doc.Unexpected = append(c.doc.Unexpected, e)
 	}

@@ -200,6 +200,10 @@ func TestSummariseSecret(t *testing.T) {
 				t.Errorf("SameAs = %v for one secret alone", got.SameAs)
 			}
 			got.SameAs, tt.want.SameAs = nil, nil
+			if (got.Quality != nil) != (got.Encoding == facts.EncodingHex) {
+				t.Errorf("Quality = %+v for encoding %s", got.Quality, got.Encoding)
+			}
+			got.Quality = nil
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("SummariseSecret = %+v, want %+v", got, tt.want)
 			}

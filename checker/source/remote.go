@@ -57,14 +57,25 @@ type remotePlan struct {
 	stat []string         // Lstat
 	read map[string]int64 // ReadPrefix limits, by path
 	list string           // ReadDir (its entries are stat'ed too, but for the known names, stat'ed already)
+	// listRead is how much of each regular file in list is read (the
+	// small ones are compared with the secrets: findCopies).
+	listRead int64
+	// parent is the secrets directory's parent, listed (up to
+	// maxParentEntries others) with its entries stat'ed and read up to
+	// listRead: parentCopies. Empty when the parent is /.
+	parent string
 	// Configuration files, read following symlinks.
 	hubConfig, nginxConfig string
 }
 
 func planFor(opt Options) remotePlan {
 	opt = opt.withDefaults()
-	p := remotePlan{read: map[string]int64{}, list: opt.Dir, hubConfig: opt.HubConfig, nginxConfig: opt.NginxConfig}
+	p := remotePlan{read: map[string]int64{}, list: opt.Dir, listRead: copyReadLimit + 1, hubConfig: opt.HubConfig, nginxConfig: opt.NginxConfig}
 	p.stat = append(p.stat, "/etc/passwd", "/etc/group", opt.Dir, layout.MachineIDPath)
+	if parent := path.Dir(opt.Dir); parent != "/" {
+		p.parent = parent
+		p.stat = append(p.stat, parent)
+	}
 	p.read["/etc/passwd"] = accountReadLimit
 	p.read["/etc/group"] = accountReadLimit
 	p.read[layout.MachineIDPath] = 64
@@ -119,7 +130,17 @@ ls1() {
 		[ -e "$e" ] || [ -h "$e" ] || continue
 		n=$((n + 1)); [ "$n" -le MAXLIST ] || break
 		echo "D $(hx "$1") $(hx "${e##*/}")"
-		case ${e##*/} in KNOWN) ;; *) st "$e" ;; esac
+		case ${e##*/} in KNOWN) ;; *) st "$e"; rd "$e" LISTREAD ;; esac
+	done
+}
+lsp() {
+	[ -d "$1" ] && [ ! -h "$1" ] || return 0
+	n=0
+	for e in "$1"/* "$1"/.[!.]* "$1"/..?*; do
+		[ -e "$e" ] || [ -h "$e" ] || continue
+		n=$((n + 1)); [ "$n" -le MAXPARENT ] || break
+		echo "D $(hx "$1") $(hx "${e##*/}")"
+		[ "$e" = "$2" ] || { st "$e"; rd "$e" LISTREAD; }
 	done
 }
 rf() {
@@ -222,6 +243,8 @@ func RemoteScript(opt Options) string {
 	}
 	b.WriteString(strings.NewReplacer(
 		"MAXLIST", strconv.Itoa(maxUnexpected+len(expected)+3),
+		"LISTREAD", strconv.FormatInt(p.listRead, 10),
+		"MAXPARENT", strconv.Itoa(maxParentEntries+2),
 		"KNOWN", shCasePattern(known),
 		"MAXREAD", strconv.Itoa(hubconfig.MaxFileSize+1),
 		"MAXFILES", strconv.Itoa(hubconfig.MaxFiles),
@@ -242,6 +265,9 @@ func RemoteScript(opt Options) string {
 		fmt.Fprintf(&b, "rd %s %d\n", shQuote(r), p.read[r])
 	}
 	fmt.Fprintf(&b, "ls1 %s\n", shQuote(p.list))
+	if p.parent != "" {
+		fmt.Fprintf(&b, "lsp %s %s\n", shQuote(p.parent), shQuote(p.list))
+	}
 	fmt.Fprintf(&b, "rf %s %d || :\n", shQuote(p.hubConfig), hubconfig.MaxFileSize+1)
 	fmt.Fprintf(&b, "ngx %s\n", shQuote(p.nginxConfig))
 	b.WriteString("echo end\n")

@@ -104,6 +104,15 @@ type tarFS struct {
 	listErr  error                // ReadDir(dir) fails with this
 	cache    *linkCache
 
+	// childLimit is how much content of each child of dir is kept
+	// (remotePlan.listRead: the small ones are compared with the secrets).
+	childLimit int64
+
+	// The secrets directory's parent ("" when it is /) and its entries
+	// but the secrets directory (tar_parent.go).
+	parent     string
+	parentKids map[string]*tarEntry
+
 	// Configuration regions (see the package comment above).
 	regions    []string             // directories kept whole: /etc and nginx's
 	nginxDir   string               // content of regular files kept below it
@@ -149,6 +158,8 @@ func newTarFS(opt Options) *tarFS {
 		cfg:      map[string]*tarEntry{},
 	}
 	t.regions = []string{"/etc", t.nginxDir}
+	t.childLimit = plan.listRead
+	t.parent, t.parentKids = plan.parent, map[string]*tarEntry{}
 	plan.stat = append(plan.stat, opt.HubConfig)
 	plan.read[opt.HubConfig] = hubconfig.MaxFileSize + 1
 	for _, p := range plan.stat {

@@ -42,7 +42,7 @@ func (t *tarFS) track(p string) *tarEntry {
 		return nil
 	}
 	if e == nil {
-		e = &tarEntry{}
+		e = &tarEntry{limit: t.childLimit}
 	}
 	t.children[name] = e
 	return e

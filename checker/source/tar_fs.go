@@ -23,6 +23,11 @@ func (t *tarFS) kept(p string) *tarEntry {
 			return c
 		}
 	}
+	if t.parent != "" && path.Dir(p) == t.parent {
+		if c := t.parentKids[path.Base(p)]; c != nil {
+			return c
+		}
+	}
 	return t.cfg[p]
 }
 
@@ -35,6 +40,8 @@ func (t *tarFS) lookup(p string) (*tarEntry, error) {
 		case e != nil:
 		case path.Dir(p) == t.dir && !t.dropped && t.listErr == nil:
 			e = &tarEntry{} // every entry of the directory was kept: absent
+		case t.parent != "" && path.Dir(p) == t.parent && len(t.parentKids) <= maxParentEntries:
+			e = &tarEntry{} // every entry of the parent was kept: absent
 		case t.inRegion(p) && !t.cfgDropped:
 			e = &tarEntry{} // every member of the region was kept: absent
 		}
@@ -92,8 +99,14 @@ func (t *tarFS) Lstat(p string) (Node, error) {
 // ReadDir implements FS, for the secrets directory and the directories of
 // the configuration regions.
 func (t *tarFS) ReadDir(p string) ([]string, error) {
-	if p != t.dir {
+	if p != t.dir && (p != t.parent || t.parent == "") {
 		return t.readConfigDir(p)
+	}
+	if p == t.parent {
+		if _, err := t.Lstat(p); err != nil {
+			return nil, err
+		}
+		return t.readParentDir(), nil
 	}
 	n, err := t.Lstat(p)
 	if err != nil {

@@ -137,6 +137,9 @@ func (t *tarFS) add(tr *tar.Reader, hdr *tar.Header) error {
 	t.markAncestors(name)
 	e := t.track(name)
 	if e == nil {
+		e = t.trackParent(name)
+	}
+	if e == nil {
 		e = t.trackConfig(name, hdr)
 	}
 
@@ -220,6 +223,9 @@ func (t *tarFS) aimedAt(name string) {
 	st := tarState{member: name, err: fmt.Errorf("archive member %q has a '..' component and could be extracted here: this path cannot be trusted", name)}
 	for _, p := range []string{path.Clean("/" + name), path.Clean("/" + stripped)} {
 		e := t.track(p)
+		if e == nil {
+			e = t.trackParent(p)
+		}
 		if e == nil && t.inRegion(p) {
 			e = t.keepConfig(p, 0, 0)
 		}
@@ -246,6 +252,9 @@ func (t *tarFS) markAncestors(p string) {
 			if e := t.track(a); e != nil {
 				e.implied = true
 			}
+		}
+		if e := t.trackParent(a); e != nil {
+			e.implied = true
 		}
 	}
 }

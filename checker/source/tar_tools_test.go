@@ -59,6 +59,7 @@ func TestTarMatchesDir(t *testing.T) {
 		"correct":  testtree.Correct,
 		"variety":  varietyTree,
 		"crowded":  crowdedTree,
+		"copies":   copiesTree,
 	}
 	topLevel := func(t *testing.T, root string) []string {
 		ents, err := os.ReadDir(root)
