@@ -140,7 +140,8 @@ func NewEngine(ctx context.Context, opt Options) (*Engine, error) {
 		return nil, fmt.Errorf("prepare policy: %w", err)
 	}
 	e.paramsQuery, err = rego.New(
-		rego.Query("cfg := data.hubsecrets.cfg; secret := data.hubsecrets.allowed_secret_modes; dh := data.hubsecrets.dh_modes"),
+		rego.Query("cfg := data.hubsecrets.cfg; secret := data.hubsecrets.allowed_secret_modes; dh := data.hubsecrets.dh_modes; "+
+			"qp := data.hubsecrets.quality_max_period; qr := data.hubsecrets.quality_min_run; qd := data.hubsecrets.quality_min_distinct"),
 		rego.Compiler(compiler),
 		rego.Store(store),
 		rego.SetRegoVersion(ast.RegoV1),
@@ -181,6 +182,11 @@ func (e *Engine) Params(ctx context.Context, doc *facts.Document) (params.Params
 	}
 	if err := remarshal(rs[0].Bindings["dh"], &p.AllowedDHParamModes); err != nil {
 		return params.Params{}, fmt.Errorf("policy parameters: %w", err)
+	}
+	for name, v := range map[string]*int{"qp": &p.QualityMaxPeriod, "qr": &p.QualityMinRun, "qd": &p.QualityMinDistinct} {
+		if err := remarshal(rs[0].Bindings[name], v); err != nil {
+			return params.Params{}, fmt.Errorf("policy parameters: %w", err)
+		}
 	}
 	if err := p.Validate(); err != nil {
 		return params.Params{}, err

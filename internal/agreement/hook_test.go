@@ -178,7 +178,7 @@ func randomCase(r *rand.Rand, prm params.Params, set string, nobody, nogroup int
 			s.gid = pick(r, nogroup, 0)
 		}
 		if r.IntN(3) == 0 {
-			s.enc = pick(r, "upper", "mixed", "base64", "spaced")
+			s.enc = pick(r, "upper", "mixed", "base64", "spaced", "zeros", "pattern", "counting")
 		}
 		if r.IntN(3) == 0 {
 			s.wrap = pick(r, "none", "crlf", "nlnl", "ws")
@@ -227,6 +227,9 @@ func (s secretSpec) content(b, cookie []byte) []byte {
 		v = h[:len(h)/2] + " " + h[len(h)/2:]
 	case "same":
 		v = strings.ToUpper(hex.EncodeToString(cookie))
+	case "zeros", "pattern", "counting": // easy to guess (HUB036)
+		unit := map[string]string{"zeros": "0", "pattern": "DeadBeef", "counting": "0123456789abcdef"}[s.enc]
+		v = strings.Repeat(unit, 2*len(b))[:2*len(b)]
 	}
 	switch s.wrap {
 	case "nl":

@@ -555,6 +555,10 @@ func TestScriptRegenerates(t *testing.T) {
 		{"cookie short", write(cookie, hex64[:62]+"\n", 0o600), nil},
 		{"cookie hex with a space inside", write(cookie, hex64[:32]+" "+hex64[32:]+"\n", 0o600), nil},
 		{"cookie too large", write(cookie, hex64+strings.Repeat(" ", 4096)+"\n", 0o600), nil},
+		{"cookie all zeros", write(cookie, strings.Repeat("0", 64)+"\n", 0o600), nil},
+		{"token deadbeef x 8", write(token, strings.Repeat("deadbeef", 8)+"\n", 0o600), nil},
+		{"cookie counting up", write(cookie, "0123456789abcdef"+hex64[16:]+"\n", 0o600), nil},
+		{"token few digits", write(token, strings.Repeat("0a1b2c3", 10)[:64]+"\n", 0o600), nil},
 		{"same secret in other cases", func(f *fixture) {
 			b, _ := os.ReadFile(f.path(cookie))
 			write(token, strings.ToUpper(strings.TrimSpace(string(b)))+"\r\n", 0o600)(f)
@@ -606,8 +610,9 @@ func TestScriptRegenerates(t *testing.T) {
 // reads hex in either case, and the policy accepts 0400: the script keeps
 // such secrets byte for byte (the property test covers the whole matrix).
 func TestScriptKeepsWhatJupyterHubReads(t *testing.T) {
-	hex64 := strings.Repeat("0123456789abcdef", 4)
-	other := strings.Repeat("fedcba9876543210", 4)
+	// Test values, random-looking: the script refuses easy-to-guess ones.
+	hex64 := "dce24e84cce19e40070b6c47e74d33892ff966144b91b2bec18353d05ca57c7b"
+	other := "fca57ab079bea64b189205f4c2d5885f2b0e8ead3be5637de0123fb43f5bec1c"
 	tests := []struct {
 		name, cookie, token string
 		mode                os.FileMode

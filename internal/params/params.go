@@ -35,6 +35,11 @@ type Params struct {
 	AllowedSecretModes []int `json:"-"`
 	// AllowedDHParamModes likewise for dhparam.pem.
 	AllowedDHParamModes []int `json:"-"`
+	// The policy's thresholds for an easy-to-guess hex secret (HUB036): a
+	// pattern of at most QualityMaxPeriod digits repeated, a run of
+	// QualityMinRun digits counting up or down, fewer than
+	// QualityMinDistinct distinct digits among 32 or more.
+	QualityMaxPeriod, QualityMinRun, QualityMinDistinct int `json:"-"`
 }
 
 // SecretMode is the mode parts give the secrets they make: the first the
@@ -61,6 +66,8 @@ func (p Params) Validate() error {
 		return errors.New("params: the allowed modes are not set (ask checker.Engine.Params)")
 	case p.SecretBytes <= 0:
 		return errors.New("params: secret_bytes must be set (ask checker.Engine.Params)")
+	case p.QualityMaxPeriod <= 0 || p.QualityMinRun <= 0 || p.QualityMinDistinct <= 0:
+		return errors.New("params: the quality thresholds are not set (ask checker.Engine.Params)")
 	}
 	return nil
 }
