@@ -66,5 +66,8 @@ deny contains finding(rego.metadata.rule(), contract.path, msg, fix) if {
 		"The host's parameters file %s is for the secrets directory %s, but %s was checked.",
 		[show(contract.path), show(want), show(input.dir.path)],
 	)
-	fix := sprintf("hubsecrets check --dir %s ...", [sh(want)])
+	fix := sprintf(
+		"sudo hubsecrets init --dir %s  # records %s as this host's secrets directory; if %s is, check that instead: hubsecrets check --dir %s",
+		[sh(input.dir.path), show(input.dir.path), show(want), sh(want)],
+	)
 }

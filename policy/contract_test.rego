@@ -44,7 +44,7 @@ test_contract_params_in_force if {
 test_hub009_other_directory if {
 	doc := merge(good_instance, {"contract": object.union(contract_file({}), {"host": {"dir": "/opt/hub"}})})
 	f := the(denies(doc), "HUB009")
-	f.fix == "hubsecrets check --dir /opt/hub ..."
+	f.fix == "sudo hubsecrets init --dir /srv/jupyterhub  # records /srv/jupyterhub as this host's secrets directory; if /opt/hub is, check that instead: hubsecrets check --dir /opt/hub"
 }
 
 test_hub009_not_for_same_directory if {

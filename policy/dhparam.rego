@@ -72,10 +72,14 @@ dh_replace_fix := sprintf(
 # custom:
 #   id: HUB021
 #   severity: deny
-deny contains finding(rego.metadata.rule(), dh_file.path, msg, dh_make_fix) if {
+deny contains finding(rego.metadata.rule(), dh_file.path, msg, fix) if {
 	not dh_file.exists
 	not unchecked(dh_file)
 	msg := sprintf("nginx's DH parameters %s are missing: nginx refuses to start when ssl_dhparam names a missing file.", [show(dh_file.path)])
+
+	# --force: another fix of the same report (hubsecrets init) may have
+	# written them already, and the command must still work as printed.
+	fix := concat(" ", [dh_make_fix, "--force"])
 }
 
 # METADATA
