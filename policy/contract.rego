@@ -26,7 +26,16 @@ deny contains finding(rego.metadata.rule(), contract.path, msg, fix) if {
 		"The host's parameters file %s is not valid, so the defaults were used instead: %s.",
 		[show(contract.path), concat("; ", sort(problems))],
 	)
-	fix := sprintf("sudo hubsecrets init  # rewrites %s from the defaults, its flags and --data", [sh(contract.path)])
+	fix := sprintf("%ssudo hubsecrets init  # rewrites %s from the defaults, its flags and --data", [contract_aside, sh(contract.path)])
+}
+
+# contract_aside moves a contract that is not a regular file out of the way
+# of hubsecrets init, which refuses to replace it.
+default contract_aside := ""
+
+contract_aside := concat("", [move_aside(contract.path), " && "]) if {
+	contract.exists
+	contract.type != "file"
 }
 
 # contract_trust_problems say why the file cannot be trusted to set the

@@ -98,7 +98,7 @@ deny contains finding(rego.metadata.rule(), dh_file.path, msg, fix) if {
 		"nginx's DH parameters %s are %s, not a regular file%s.",
 		[show(dh_file.path), type_text(dh_file), dh_not_file_why],
 	)
-	fix := sprintf("sudo %s %s && %s", [remove_command(dh_file), sh(dh_file.path), dh_make_fix])
+	fix := sprintf("%s && %s", [remove_fix(dh_file), dh_make_fix])
 }
 
 default dh_not_file_why := ""

@@ -52,7 +52,7 @@ deny contains finding(rego.metadata.rule(), dir.path, msg, fix) if {
 	dir.exists
 	not dir.type in {"dir", "symlink"}
 	msg := sprintf("%s should be the secrets directory but is %s.", [show(dir.path), type_text(dir)])
-	fix := sprintf("sudo mv %s %s && %s", [sh(dir.path), sh(concat("", [dir.path, ".old"])), make_dir_fix])
+	fix := sprintf("%s && %s", [move_aside(dir.path), make_dir_fix])
 }
 
 # METADATA

@@ -37,7 +37,7 @@ test_hub002_not_for_real_dir if {
 test_hub003_dir_is_a_file if {
 	f := the(denies(merge(good_instance, {"dir": {"type": "file"}})), "HUB003")
 	contains(f.msg, "is a regular file")
-	f.fix == "sudo mv /srv/jupyterhub /srv/jupyterhub.old && sudo mkdir -p -m 0755 /srv/jupyterhub && sudo chown root /srv/jupyterhub"
+	f.fix == `sudo mv /srv/jupyterhub "$(sudo mktemp -d /srv/jupyterhub.old.XXXXXX)" && sudo mkdir -p -m 0755 /srv/jupyterhub && sudo chown root /srv/jupyterhub`
 }
 
 test_hub003_not_for_symlink if {
