@@ -34,10 +34,18 @@ token_line := sprintf(
 # where(s) names a setting's line for a message.
 where(s) := sprintf("%s line %d", [show(hub_file), s.line])
 
-# write_fix says which line to replace, or to add one.
-write_fix(s, line) := sprintf("in %s, replace line %d with: %s", [hub_file, s.line, line]) if {
+# write_fix replaces the setting's line (keeping its indentation), or adds
+# one, with a command that works as printed.
+write_fix(s, line) := replace_line_fix(hub_file, s.line, line) if {
 	s.line > 0
-} else := sprintf("add to %s: %s", [hub_file, line])
+} else := sprintf("printf '%%s\\n' %s | sudo tee -a %s >/dev/null", [sh(line), sh(hub_file)])
+
+# replace_line_fix is a sed command that replaces line n of file with line,
+# keeping the line's leading whitespace.
+replace_line_fix(file, n, line) := sprintf("sudo sed -i %s %s", [sh(sprintf(`%ds|^\([[:space:]]*\).*|\1%s|`, [n, sed_text(line)])), sh(file)])
+
+# sed_text escapes text for the replacement of sed's s|...|...| command.
+sed_text(t) := replace(replace(replace(t, `\`, `\\`), "&", `\&`), "|", `\|`)
 
 default maybe(_) := ""
 
@@ -147,10 +155,7 @@ deny contains finding(rego.metadata.rule(), hub_file, msg, fix) if {
 		"%s %s%s: it is copied with every image, backup and checkout of the file, shared by every instance made from it, and the checked %s is ignored.",
 		[where(s), inline_text(s, "the cookie secret"), maybe(s), show(checked_cookie)],
 	)
-	fix := sprintf(
-		"in %s, replace line %d with: %s (then rotate the exposed secret: sudo hubsecrets init --rotate)",
-		[hub_file, s.line, cookie_file_line],
-	)
+	fix := sprintf("%s && %s  # rotates the exposed secret", [write_fix(s, cookie_file_line), rotate])
 }
 
 # METADATA
@@ -170,7 +175,7 @@ warn contains finding(rego.metadata.rule(), hub_file, msg, fix) if {
 		"%s sets %s from %s%s: it wins over cookie_secret_file, so JupyterHub neither checks the permissions of nor hex-decodes the checked %s.",
 		[where(s), s.attr, source_text(s), maybe(s), show(checked_cookie)],
 	)
-	fix := sprintf("in %s, replace line %d with: %s", [hub_file, s.line, cookie_file_line])
+	fix := write_fix(s, cookie_file_line)
 }
 
 source_text(s) := sprintf("the file %s", [show(s.path)]) if s.kind == "file"
@@ -201,10 +206,7 @@ deny contains finding(rego.metadata.rule(), hub_file, msg, fix) if {
 		"%s %s%s: whoever reads the file (or an image or backup of it) can reroute every user through the proxy's API, every instance made from it shares the token, and the checked %s is unused.",
 		[where(s), inline_text(s, "the proxy token"), maybe(s), show(checked_token)],
 	)
-	fix := sprintf(
-		"in %s, replace line %d with: %s (then rotate the exposed token: sudo hubsecrets init --rotate)",
-		[hub_file, s.line, token_line],
-	)
+	fix := sprintf("%s && %s  # rotates the exposed token", [write_fix(s, token_line), rotate])
 }
 
 # METADATA
@@ -384,7 +386,7 @@ warn contains finding(rego.metadata.rule(), d.file, msg, fix) if {
 		"%s line %d: ssl_dhparam names %s, not the checked %s: nginx uses DH parameters hubsecrets does not install.",
 		[show(d.file), d.line, show(d.value), show(checked_dh)],
 	)
-	fix := sprintf("in %s, replace line %d with: ssl_dhparam %s;", [d.file, d.line, checked_dh])
+	fix := replace_line_fix(d.file, d.line, sprintf("ssl_dhparam %s;", [checked_dh]))
 }
 
 # METADATA
@@ -404,7 +406,7 @@ deny contains finding(rego.metadata.rule(), p, msg, fix) if {
 	count(problems) > 0
 	msg := sprintf("The DH parameters nginx uses, %s, are unsafe: %s.", [show(p), concat("; ", problems)])
 	fix := sprintf(
-		"sudo hubsecrets dhparam --group %s -o %s --force, or point ssl_dhparam at the checked %s",
+		"sudo hubsecrets dhparam --group %s -o %s --force  # or point ssl_dhparam at the checked %s",
 		[dh_fix_group, sh(p), checked_dh],
 	)
 }

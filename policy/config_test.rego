@@ -61,7 +61,7 @@ test_hub043_cookie_secret_file_elsewhere if {
 	f := the(denies(doc), "HUB043")
 	f.path == hub_py
 	contains(f.msg, "/etc/jupyterhub/jupyterhub_config.py line 3 sets c.JupyterHub.cookie_secret_file to /var/lib/jupyterhub/secret, not the checked /srv/jupyterhub/jupyterhub_cookie_secret")
-	f.fix == "in /etc/jupyterhub/jupyterhub_config.py, replace line 3 with: c.JupyterHub.cookie_secret_file = '/srv/jupyterhub/jupyterhub_cookie_secret'"
+	f.fix == `sudo sed -i '3s|^\([[:space:]]*\).*|\1c.JupyterHub.cookie_secret_file = '\''/srv/jupyterhub/jupyterhub_cookie_secret'\''|' /etc/jupyterhub/jupyterhub_config.py`
 	"HUB043" in ids(denies(set(doc, "/profile", "image")))
 }
 
@@ -74,7 +74,7 @@ test_hub043_not_for_the_checked_file_nor_when_cookie_secret_wins if {
 test_hub044_unset if {
 	f := the(warns(with_setting("cookie_secret_file", {"kind": "unset"})), "HUB044")
 	contains(f.msg, "does not set c.JupyterHub.cookie_secret_file, so the hub reads jupyterhub_cookie_secret in its working directory")
-	f.fix == "add to /etc/jupyterhub/jupyterhub_config.py: c.JupyterHub.cookie_secret_file = '/srv/jupyterhub/jupyterhub_cookie_secret'"
+	f.fix == `printf '%s\n' 'c.JupyterHub.cookie_secret_file = '\''/srv/jupyterhub/jupyterhub_cookie_secret'\''' | sudo tee -a /etc/jupyterhub/jupyterhub_config.py >/dev/null`
 }
 
 test_hub044_relative_and_env if {
@@ -84,7 +84,7 @@ test_hub044_relative_and_env if {
 	env := {"kind": "env", "attr": "config.JupyterHub.cookie_secret_file", "env": "SECRET_FILE", "line": 7}
 	g := the(warns(with_setting("cookie_secret_file", env)), "HUB044")
 	contains(g.msg, "takes config.JupyterHub.cookie_secret_file from the environment variable SECRET_FILE")
-	g.fix == "in /etc/jupyterhub/jupyterhub_config.py, replace line 7 with: config.JupyterHub.cookie_secret_file = '/srv/jupyterhub/jupyterhub_cookie_secret'"
+	g.fix == `sudo sed -i '7s|^\([[:space:]]*\).*|\1config.JupyterHub.cookie_secret_file = '\''/srv/jupyterhub/jupyterhub_cookie_secret'\''|' /etc/jupyterhub/jupyterhub_config.py`
 	not "HUB051" in ids(warns(with_setting("cookie_secret_file", rel)))
 }
 
@@ -96,7 +96,7 @@ test_hub045_inline_cookie_secret if {
 	doc := with_setting("cookie_secret", {"kind": "literal", "attr": "c.JupyterHub.cookie_secret", "line": 6})
 	f := the(denies(doc), "HUB045")
 	contains(f.msg, "line 6 writes the cookie secret itself into c.JupyterHub.cookie_secret")
-	f.fix == "in /etc/jupyterhub/jupyterhub_config.py, replace line 6 with: c.JupyterHub.cookie_secret_file = '/srv/jupyterhub/jupyterhub_cookie_secret' (then rotate the exposed secret: sudo hubsecrets init --rotate)"
+	f.fix == `sudo sed -i '6s|^\([[:space:]]*\).*|\1c.JupyterHub.cookie_secret_file = '\''/srv/jupyterhub/jupyterhub_cookie_secret'\''|' /etc/jupyterhub/jupyterhub_config.py && sudo hubsecrets init --rotate  # rotates the exposed secret`
 	"HUB045" in ids(denies(set(doc, "/profile", "image")))
 }
 
@@ -110,7 +110,7 @@ test_hub045_literal_fallback_of_an_environment_variable if {
 	doc := with_setting("cookie_secret", s)
 	f := the(denies(doc), "HUB045")
 	contains(f.msg, "line 5 writes the cookie secret into c.JupyterHub.cookie_secret as the fallback of the environment variable JPY_COOKIE_SECRET (the literal is in the file, and the hub uses it whenever JPY_COOKIE_SECRET is unset): it is copied with every image")
-	f.fix == "in /etc/jupyterhub/jupyterhub_config.py, replace line 5 with: c.JupyterHub.cookie_secret_file = '/srv/jupyterhub/jupyterhub_cookie_secret' (then rotate the exposed secret: sudo hubsecrets init --rotate)"
+	f.fix == `sudo sed -i '5s|^\([[:space:]]*\).*|\1c.JupyterHub.cookie_secret_file = '\''/srv/jupyterhub/jupyterhub_cookie_secret'\''|' /etc/jupyterhub/jupyterhub_config.py && sudo hubsecrets init --rotate  # rotates the exposed secret`
 	not "HUB046" in ids(warns(doc))
 }
 
@@ -118,7 +118,7 @@ test_hub045_key_looking_part_of_an_expression if {
 	doc := with_setting("cookie_secret", {"kind": "literal", "attr": "c.JupyterHub.cookie_secret", "partial": true, "line": 7, "conditional": true})
 	f := the(denies(doc), "HUB045")
 	contains(f.msg, "line 7 builds c.JupyterHub.cookie_secret around a literal that looks like a key (16 or more hex or base64 characters), so part of the cookie secret is written in the file (inside an if")
-	startswith(f.fix, "in /etc/jupyterhub/jupyterhub_config.py, replace line 7 with: c.JupyterHub.cookie_secret_file = ")
+	startswith(f.fix, `sudo sed -i '7s|^\([[:space:]]*\).*|\1c.JupyterHub.cookie_secret_file = '\''/srv/jupyterhub/jupyterhub_cookie_secret'\''|' `)
 }
 
 test_hub045_not_for_the_environment_without_a_fallback if {
@@ -131,7 +131,7 @@ test_hub046_cookie_secret_from_file if {
 	doc := with_setting("cookie_secret", {"kind": "file", "attr": "c.JupyterHub.cookie_secret", "path": "/srv/jupyterhub/jupyterhub_cookie_secret", "line": 8})
 	f := the(warns(doc), "HUB046")
 	contains(f.msg, "sets c.JupyterHub.cookie_secret from the file /srv/jupyterhub/jupyterhub_cookie_secret: it wins over cookie_secret_file")
-	f.fix == "in /etc/jupyterhub/jupyterhub_config.py, replace line 8 with: c.JupyterHub.cookie_secret_file = '/srv/jupyterhub/jupyterhub_cookie_secret'"
+	f.fix == `sudo sed -i '8s|^\([[:space:]]*\).*|\1c.JupyterHub.cookie_secret_file = '\''/srv/jupyterhub/jupyterhub_cookie_secret'\''|' /etc/jupyterhub/jupyterhub_config.py`
 }
 
 test_hub046_not_for_literal_or_unset if {
@@ -143,7 +143,7 @@ test_hub047_inline_token if {
 	doc := with_setting("proxy_auth_token", {"kind": "literal", "attr": "c.ConfigurableHTTPProxy.auth_token", "line": 4})
 	f := the(denies(doc), "HUB047")
 	contains(f.msg, "line 4 writes the proxy token itself into c.ConfigurableHTTPProxy.auth_token")
-	f.fix == "in /etc/jupyterhub/jupyterhub_config.py, replace line 4 with: c.ConfigurableHTTPProxy.auth_token = open('/srv/jupyterhub/proxy_auth_token').read().strip() (then rotate the exposed token: sudo hubsecrets init --rotate)"
+	f.fix == `sudo sed -i '4s|^\([[:space:]]*\).*|\1c.ConfigurableHTTPProxy.auth_token = open('\''/srv/jupyterhub/proxy_auth_token'\'').read().strip()|' /etc/jupyterhub/jupyterhub_config.py && sudo hubsecrets init --rotate  # rotates the exposed token`
 }
 
 test_hub047_not_for_file_or_empty if {
@@ -156,7 +156,7 @@ test_hub047_literal_fallback_of_an_environment_variable if {
 	doc := with_setting("proxy_auth_token", s)
 	f := the(denies(doc), "HUB047")
 	contains(f.msg, "line 4 writes the proxy token into c.ConfigurableHTTPProxy.auth_token as the fallback of the environment variable CONFIGPROXY_AUTH_TOKEN (the literal is in the file, and the hub uses it whenever CONFIGPROXY_AUTH_TOKEN is unset): whoever reads the file")
-	f.fix == "in /etc/jupyterhub/jupyterhub_config.py, replace line 4 with: c.ConfigurableHTTPProxy.auth_token = open('/srv/jupyterhub/proxy_auth_token').read().strip() (then rotate the exposed token: sudo hubsecrets init --rotate)"
+	f.fix == `sudo sed -i '4s|^\([[:space:]]*\).*|\1c.ConfigurableHTTPProxy.auth_token = open('\''/srv/jupyterhub/proxy_auth_token'\'').read().strip()|' /etc/jupyterhub/jupyterhub_config.py && sudo hubsecrets init --rotate  # rotates the exposed token`
 	not "HUB050" in ids(warns(doc))
 	not "HUB049" in ids(warns(doc))
 }
@@ -180,7 +180,7 @@ test_hub048_token_file_elsewhere if {
 	doc := with_setting("proxy_auth_token", object.union(hub_good.proxy_auth_token, {"path": "/etc/jupyterhub/token"}))
 	f := the(denies(doc), "HUB048")
 	contains(f.msg, "reads c.ConfigurableHTTPProxy.auth_token from /etc/jupyterhub/token, not the checked /srv/jupyterhub/proxy_auth_token")
-	f.fix == "in /etc/jupyterhub/jupyterhub_config.py, replace line 4 with: c.ConfigurableHTTPProxy.auth_token = open('/srv/jupyterhub/proxy_auth_token').read().strip()"
+	f.fix == `sudo sed -i '4s|^\([[:space:]]*\).*|\1c.ConfigurableHTTPProxy.auth_token = open('\''/srv/jupyterhub/proxy_auth_token'\'').read().strip()|' /etc/jupyterhub/jupyterhub_config.py`
 }
 
 test_hub048_not_for_checked_or_relative if {
@@ -191,7 +191,7 @@ test_hub048_not_for_checked_or_relative if {
 test_hub049_token_unset if {
 	f := the(warns(with_setting("proxy_auth_token", {"kind": "unset"})), "HUB049")
 	contains(f.msg, "does not set c.ConfigurableHTTPProxy.auth_token: the hub takes CONFIGPROXY_AUTH_TOKEN from its environment or makes a new token at every start")
-	f.fix == "add to /etc/jupyterhub/jupyterhub_config.py: c.ConfigurableHTTPProxy.auth_token = open('/srv/jupyterhub/proxy_auth_token').read().strip()"
+	f.fix == `printf '%s\n' 'c.ConfigurableHTTPProxy.auth_token = open('\''/srv/jupyterhub/proxy_auth_token'\'').read().strip()' | sudo tee -a /etc/jupyterhub/jupyterhub_config.py >/dev/null`
 	g := the(warns(with_setting("proxy_auth_token", {"kind": "literal", "attr": "c.JupyterHub.proxy_auth_token", "empty": true, "line": 2})), "HUB049")
 	contains(g.msg, "line 2 sets c.JupyterHub.proxy_auth_token to ''")
 }
@@ -218,7 +218,7 @@ test_hub051_unknown_expressions if {
 	g := the(warns(with_setting("proxy_auth_token", object.union(hub_good.proxy_auth_token, {"path": "token"}))), "HUB051")
 	contains(g.msg, "from the relative path token")
 	h := the(warns(with_setting("cookie_secret_file", {"kind": "unknown", "attr": "c.JupyterHub.cookie_secret_file", "line": 3})), "HUB051")
-	h.fix == "in /etc/jupyterhub/jupyterhub_config.py, replace line 3 with: c.JupyterHub.cookie_secret_file = '/srv/jupyterhub/jupyterhub_cookie_secret'"
+	h.fix == `sudo sed -i '3s|^\([[:space:]]*\).*|\1c.JupyterHub.cookie_secret_file = '\''/srv/jupyterhub/jupyterhub_cookie_secret'\''|' /etc/jupyterhub/jupyterhub_config.py`
 }
 
 test_hub051_not_for_known_or_overridden if {
@@ -263,7 +263,7 @@ test_hub054_dhparam_elsewhere if {
 	f := the(warns(doc), "HUB054")
 	f.path == site
 	contains(f.msg, "line 5: ssl_dhparam names /etc/letsencrypt/ssl-dhparams.pem, not the checked /srv/jupyterhub/dhparam.pem")
-	f.fix == "in /etc/nginx/sites-enabled/hub, replace line 5 with: ssl_dhparam /srv/jupyterhub/dhparam.pem;"
+	f.fix == `sudo sed -i '5s|^\([[:space:]]*\).*|\1ssl_dhparam /srv/jupyterhub/dhparam.pem;|' /etc/nginx/sites-enabled/hub`
 }
 
 test_hub054_not_for_the_checked_file if {
@@ -283,7 +283,7 @@ test_hub055_weak_dh_file if {
 	contains(f.msg, "its mode 0664 lets users other than its owner replace it")
 	contains(f.msg, "its prime has 1024 bits, fewer than 2048")
 	contains(f.msg, "known weak or widely shared group oakley-group-2")
-	f.fix == "sudo hubsecrets dhparam --group ffdhe2048 -o /opt/dh1024.pem --force, or point ssl_dhparam at the checked /srv/jupyterhub/dhparam.pem"
+	f.fix == "sudo hubsecrets dhparam --group ffdhe2048 -o /opt/dh1024.pem --force  # or point ssl_dhparam at the checked /srv/jupyterhub/dhparam.pem"
 	g := the(denies(set(configured, "/nginx/dh_files", {"/x.pem": missing("/x.pem")})), "HUB055")
 	contains(g.msg, "does not exist")
 	h := the(denies(set(configured, "/nginx/dh_files", {"/x.pem": object.union(root_file("/x.pem", mode_0644), {"dh": {"parsed": false, "parse_error": "no PEM"}})})), "HUB055")

@@ -26,7 +26,16 @@ deny contains finding(rego.metadata.rule(), contract.path, msg, fix) if {
 		"The host's parameters file %s is not valid, so the defaults were used instead: %s.",
 		[show(contract.path), concat("; ", sort(problems))],
 	)
-	fix := sprintf("sudo hubsecrets init  # rewrites %s from the defaults, its flags and --data", [sh(contract.path)])
+	fix := sprintf("%ssudo hubsecrets init  # rewrites %s from the defaults, its flags and --data", [contract_aside, sh(contract.path)])
+}
+
+# contract_aside moves a contract that is not a regular file out of the way
+# of hubsecrets init, which refuses to replace it.
+default contract_aside := ""
+
+contract_aside := concat("", [move_aside(contract.path), " && "]) if {
+	contract.exists
+	contract.type != "file"
 }
 
 # contract_trust_problems say why the file cannot be trusted to set the
@@ -66,5 +75,8 @@ deny contains finding(rego.metadata.rule(), contract.path, msg, fix) if {
 		"The host's parameters file %s is for the secrets directory %s, but %s was checked.",
 		[show(contract.path), show(want), show(input.dir.path)],
 	)
-	fix := sprintf("hubsecrets check --dir %s ...", [sh(want)])
+	fix := sprintf(
+		"sudo hubsecrets init --dir %s  # records %s as this host's secrets directory; if %s is, check that instead: hubsecrets check --dir %s",
+		[sh(input.dir.path), show(input.dir.path), show(want), sh(want)],
+	)
 }

@@ -26,6 +26,15 @@ test_hub008_writable_contract_not_trusted if {
 	not "HUB014" in ids(denies(doc))
 }
 
+test_hub008_contract_not_a_file_is_moved_aside if {
+	doc := merge(good_instance, {"contract": object.union(contract_file({}), {"type": "dir", "mode": 493})})
+	f := the(denies(doc), "HUB008")
+	contains(f.msg, "it is a directory, not a regular file")
+	f.fix == `sudo mv /etc/hubsecrets/params.json "$(sudo mktemp -d /etc/hubsecrets/params.json.old.XXXXXX)" && sudo hubsecrets init  # rewrites /etc/hubsecrets/params.json from the defaults, its flags and --data`
+	g := the(denies(with_contract(good_instance, {"colour": "red"})), "HUB008")
+	startswith(g.fix, "sudo hubsecrets init  # ")
+}
+
 test_hub008_not_for_valid_contract if {
 	doc := with_contract(good_instance, {"owner": "root", "min_dh_bits": 2048})
 	not "HUB008" in ids(denies(doc))
@@ -44,7 +53,7 @@ test_contract_params_in_force if {
 test_hub009_other_directory if {
 	doc := merge(good_instance, {"contract": object.union(contract_file({}), {"host": {"dir": "/opt/hub"}})})
 	f := the(denies(doc), "HUB009")
-	f.fix == "hubsecrets check --dir /opt/hub ..."
+	f.fix == "sudo hubsecrets init --dir /srv/jupyterhub  # records /srv/jupyterhub as this host's secrets directory; if /opt/hub is, check that instead: hubsecrets check --dir /opt/hub"
 }
 
 test_hub009_not_for_same_directory if {

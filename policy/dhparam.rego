@@ -72,10 +72,14 @@ dh_replace_fix := sprintf(
 # custom:
 #   id: HUB021
 #   severity: deny
-deny contains finding(rego.metadata.rule(), dh_file.path, msg, dh_make_fix) if {
+deny contains finding(rego.metadata.rule(), dh_file.path, msg, fix) if {
 	not dh_file.exists
 	not unchecked(dh_file)
 	msg := sprintf("nginx's DH parameters %s are missing: nginx refuses to start when ssl_dhparam names a missing file.", [show(dh_file.path)])
+
+	# --force: another fix of the same report (hubsecrets init) may have
+	# written them already, and the command must still work as printed.
+	fix := concat(" ", [dh_make_fix, "--force"])
 }
 
 # METADATA
@@ -94,7 +98,7 @@ deny contains finding(rego.metadata.rule(), dh_file.path, msg, fix) if {
 		"nginx's DH parameters %s are %s, not a regular file%s.",
 		[show(dh_file.path), type_text(dh_file), dh_not_file_why],
 	)
-	fix := sprintf("sudo %s %s && %s", [remove_command(dh_file), sh(dh_file.path), dh_make_fix])
+	fix := sprintf("%s && %s", [remove_fix(dh_file), dh_make_fix])
 }
 
 default dh_not_file_why := ""

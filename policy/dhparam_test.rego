@@ -8,7 +8,7 @@ with_dh_content(change) := with_dh({"dh": change})
 
 test_hub021_missing if {
 	f := the(denies(set(good_instance, "/files/dhparam", missing(dhparam))), "HUB021")
-	f.fix == "sudo hubsecrets dhparam --group ffdhe2048 -o /srv/jupyterhub/dhparam.pem"
+	f.fix == "sudo hubsecrets dhparam --group ffdhe2048 -o /srv/jupyterhub/dhparam.pem --force"
 }
 
 test_hub021_missing_in_image if {

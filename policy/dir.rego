@@ -3,7 +3,9 @@ package hubsecrets
 
 dir := input.dir
 
-make_dir_fix := sprintf("sudo install -d -m 0755 -o %s %s", [sh(cfg.dir_owner), sh(dir.path)])
+# make_dir_fix makes the directory with mkdir and chown, which busybox has
+# too (it has no install).
+make_dir_fix := sprintf("sudo mkdir -p -m 0755 %s && sudo chown %s %s", [sh(dir.path), sh(cfg.dir_owner), sh(dir.path)])
 
 # METADATA
 # title: Secrets directory missing
@@ -35,7 +37,7 @@ deny contains finding(rego.metadata.rule(), dir.path, msg, fix) if {
 		"The secrets directory %s is a symlink to %s. hubsecrets does not follow it, but JupyterHub and nginx would, so whoever controls the target controls the secrets; the files behind it were not checked.",
 		[show(dir.path), show(dir.link_target)],
 	)
-	fix := sprintf("sudo rm %s && %s, then recreate the files in it", [sh(dir.path), make_dir_fix])
+	fix := sprintf("sudo rm %s && %s  # the next check's fixes make the files in it", [sh(dir.path), make_dir_fix])
 }
 
 # METADATA
@@ -50,7 +52,7 @@ deny contains finding(rego.metadata.rule(), dir.path, msg, fix) if {
 	dir.exists
 	not dir.type in {"dir", "symlink"}
 	msg := sprintf("%s should be the secrets directory but is %s.", [show(dir.path), type_text(dir)])
-	fix := sprintf("sudo mv %s %s && %s", [sh(dir.path), sh(concat("", [dir.path, ".old"])), make_dir_fix])
+	fix := sprintf("%s && %s", [move_aside(dir.path), make_dir_fix])
 }
 
 # METADATA

@@ -8,7 +8,7 @@ test_good_instance_has_no_findings if {
 test_hub001_dir_missing if {
 	f := the(denies(set(good_instance, "/dir", missing("/srv/jupyterhub"))), "HUB001")
 	f.path == "/srv/jupyterhub"
-	f.fix == "sudo install -d -m 0755 -o root /srv/jupyterhub"
+	f.fix == "sudo mkdir -p -m 0755 /srv/jupyterhub && sudo chown root /srv/jupyterhub"
 }
 
 test_hub001_not_when_dir_exists if {
@@ -37,7 +37,7 @@ test_hub002_not_for_real_dir if {
 test_hub003_dir_is_a_file if {
 	f := the(denies(merge(good_instance, {"dir": {"type": "file"}})), "HUB003")
 	contains(f.msg, "is a regular file")
-	f.fix == "sudo mv /srv/jupyterhub /srv/jupyterhub.old && sudo install -d -m 0755 -o root /srv/jupyterhub"
+	f.fix == `sudo mv /srv/jupyterhub "$(sudo mktemp -d /srv/jupyterhub.old.XXXXXX)" && sudo mkdir -p -m 0755 /srv/jupyterhub && sudo chown root /srv/jupyterhub`
 }
 
 test_hub003_not_for_symlink if {

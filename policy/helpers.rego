@@ -75,6 +75,11 @@ sh(s) := s if {
 	regex.match(`^[A-Za-z0-9_./:=@%+,-]+$`, s)
 } else := concat("", ["'", replace(s, "'", `'\''`), "'"])
 
+# move_aside is a command that moves p out of the way without deleting or
+# overwriting anything: into a new directory beside it (p.old.XXXXXX), made
+# by mktemp -d, so an existing p.old is never clobbered.
+move_aside(p) := sprintf(`sudo mv %s "$(sudo mktemp -d %s)"`, [sh(p), sh(concat("", [p, ".old.XXXXXX"]))])
+
 # type_text names a file type for a message.
 type_text(f) := "a symlink" if {
 	f.type == "symlink"

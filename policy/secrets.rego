@@ -87,7 +87,7 @@ deny contains finding(rego.metadata.rule(), f.path, msg, fix) if {
 	f.exists
 	f.type != "file"
 	msg := sprintf("The %s %s is %s, not a regular file%s.", [secret_name[key], show(f.path), type_text(f), not_file_why(f)])
-	fix := sprintf("sudo %s %s && %s", [remove_command(f), sh(f.path), rotate])
+	fix := sprintf("%s && %s", [remove_fix(f), rotate])
 }
 
 not_file_why(f) := sprintf(
@@ -97,9 +97,12 @@ not_file_why(f) := sprintf(
 	f.type == "symlink"
 } else := ""
 
-remove_command(f) := "rmdir" if {
+# remove_fix takes what is in the way of a checked file away: rm for a
+# symlink or a special file; a directory, whose content is not the fix's to
+# delete (rmdir would fail on it), is moved aside.
+remove_fix(f) := move_aside(f.path) if {
 	f.type == "dir"
-} else := "rm"
+} else := sprintf("sudo rm %s", [sh(f.path)])
 
 # METADATA
 # title: Secret readable or writable by anybody

@@ -46,7 +46,7 @@ test_hub011_secret_symlink if {
 test_hub011_secret_directory if {
 	f := the(denies(with_cookie({"type": "dir", "mode": mode_0755})), "HUB011")
 	contains(f.msg, "is a directory")
-	startswith(f.fix, "sudo rmdir ")
+	startswith(f.fix, "sudo mv ")
 }
 
 test_hub011_not_for_regular_file if {

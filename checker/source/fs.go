@@ -9,6 +9,7 @@ package source
 import (
 	"errors"
 	"io/fs"
+	"syscall"
 )
 
 // Node is what a source knows about one path, without following symlinks.
@@ -32,4 +33,9 @@ type FS interface {
 	ReadPrefix(p string, n int64) ([]byte, error)
 }
 
-func isNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }
+// isNotExist: the path is missing, or a component on the way to it is not
+// a directory (the secrets directory is a regular file, say), so nothing
+// can be there. That is an absence to report, not a file left unchecked.
+func isNotExist(err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)
+}

@@ -74,11 +74,11 @@ func TestCheckConfigFindings(t *testing.T) {
 	}
 	for _, want := range []string{
 		"DENY  HUB043  /etc/jupyterhub/jupyterhub_config.py",
-		"fix: in /etc/jupyterhub/jupyterhub_config.py, replace line 2 with: c.JupyterHub.cookie_secret_file = '/srv/jupyterhub/jupyterhub_cookie_secret'",
+		`fix: sudo sed -i '2s|^\([[:space:]]*\).*|\1c.JupyterHub.cookie_secret_file = '\''/srv/jupyterhub/jupyterhub_cookie_secret'\''|' /etc/jupyterhub/jupyterhub_config.py`,
 		"DENY  HUB047  /etc/jupyterhub/jupyterhub_config.py",
-		"fix: in /etc/jupyterhub/jupyterhub_config.py, replace line 3 with: c.ConfigurableHTTPProxy.auth_token = open('/srv/jupyterhub/proxy_auth_token').read().strip()",
+		`fix: sudo sed -i '3s|^\([[:space:]]*\).*|\1c.ConfigurableHTTPProxy.auth_token = open('\''/srv/jupyterhub/proxy_auth_token'\'').read().strip()|' /etc/jupyterhub/jupyterhub_config.py && sudo hubsecrets init --rotate  # rotates the exposed token`,
 		"WARN  HUB054  /etc/nginx/sites-enabled/hub",
-		"fix: in /etc/nginx/sites-enabled/hub, replace line 4 with: ssl_dhparam /srv/jupyterhub/dhparam.pem;",
+		`fix: sudo sed -i '4s|^\([[:space:]]*\).*|\1ssl_dhparam /srv/jupyterhub/dhparam.pem;|' /etc/nginx/sites-enabled/hub`,
 		"DENY  HUB055  /etc/ssl/dh1024.pem",
 		"known weak or widely shared group oakley-group-2",
 		"WARN  HUB056  /etc/nginx/sites-enabled/hub",

@@ -399,7 +399,7 @@ func (in *initRun) planFiles() error {
 			if err := notInTheWay(p, "a file of the first-boot payload"); err != nil {
 				return err
 			}
-			if cur, err := os.ReadFile(p); err == nil && bytes.Equal(cur, fl.Data) {
+			if cur, err := os.ReadFile(p); err == nil && bytes.Equal(cur, fl.Data) && installedAs(p, fl.Mode) {
 				continue
 			}
 		}
@@ -415,6 +415,18 @@ func (in *initRun) planFiles() error {
 		}
 	}
 	return nil
+}
+
+// installedAs is whether the file at p is root's with exactly mode, as
+// Install writes it: the same content with another owner or mode (the
+// contract chmod 0666, say) is rewritten, not kept.
+func installedAs(p string, mode os.FileMode) bool {
+	fi, err := os.Lstat(p)
+	if err != nil {
+		return false
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return ok && st.Uid == 0 && fi.Mode().Perm() == mode.Perm() && fi.Mode()&(fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky) == 0
 }
 
 // describe says what the real run would do.

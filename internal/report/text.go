@@ -59,14 +59,39 @@ func writeText(w io.Writer, reports []Report, opts Options) error {
 		}
 		if len(r.Findings) > 0 {
 			if r.Kind == "dir" && r.Root != "" && r.Root != "/" {
-				// A mounted image: the fixes name paths as the image sees them.
-				fmt.Fprintf(bw, "Paths are inside the scanned root %s: prefix them with it to fix from this host.\n", clean(r.Root))
+				// A mounted image or a root to chroot into: the fixes name
+				// paths as that root sees them and run its commands (sudo,
+				// hubsecrets), so they work as printed in a shell there.
+				fmt.Fprintf(bw, "%s\n", rootHint(r.Root))
 			}
 			bw.WriteString("\n")
 		}
 		bw.WriteString(summaryLine(r, paint) + "\n")
 	}
 	return bw.Flush()
+}
+
+// rootHint says how to run the fixes of a report on a root other than /:
+// as printed, in a shell chrooted into it (which needs /bin/sh there, and
+// sudo and hubsecrets for the fixes that call them).
+func rootHint(root string) string {
+	return fmt.Sprintf("The fixes name paths inside the scanned root %s and run its commands: run them as printed in a shell opened there with: sudo chroot %s /bin/sh",
+		clean(root), shellQuote(clean(root)))
+}
+
+// shellQuote quotes s for a POSIX shell unless it needs no quoting.
+func shellQuote(s string) string {
+	safe := s != ""
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("_./:=@%+,-", c)) {
+			safe = false
+			break
+		}
+	}
+	if safe {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // indent starts the lines under a finding's first line; messages wrap at

@@ -171,8 +171,24 @@ func TestTextRootHintOnlyForDirectories(t *testing.T) {
 		r := findingsReport()
 		r.Kind = kind
 		out := writeString(t, "text", []Report{r}, Options{})
-		if got := strings.Contains(out, "Paths are inside the scanned root /mnt/img"); got != want {
+		if got := strings.Contains(out, "run them as printed in a shell opened there with: sudo chroot /mnt/img /bin/sh\n"); got != want {
 			t.Errorf("kind %q: hint shown %v, want %v", kind, got, want)
+		}
+	}
+}
+
+// The hint's chroot command works as printed whatever the root's name.
+func TestTextRootHintQuotesTheRoot(t *testing.T) {
+	for root, want := range map[string]string{
+		"/mnt/img":       "sudo chroot /mnt/img /bin/sh\n",
+		"/mnt/my img":    "sudo chroot '/mnt/my img' /bin/sh\n",
+		"/mnt/it's $(x)": `sudo chroot '/mnt/it'\''s $(x)' /bin/sh` + "\n",
+	} {
+		r := findingsReport()
+		r.Root = root
+		out := writeString(t, "text", []Report{r}, Options{})
+		if !strings.Contains(out, "The fixes name paths inside the scanned root "+root+" and run its commands: run them as printed in a shell opened there with: "+want) {
+			t.Errorf("root %q: no hint ending %q in:\n%s", root, want, out)
 		}
 	}
 }
