@@ -125,6 +125,9 @@ func Collect(ctx context.Context, fsys FS, src facts.Source, opt Options) (*fact
 	} {
 		doc.FirstBoot[key] = c.stat(p)
 	}
+	c.firstbootDigests()
+	doc.FirstBootDirs = c.firstbootDirs()
+	doc.Identity = c.imageIdentity()
 	doc.MachineID = c.machineID()
 	doc.Contract = c.contract()
 	live := opt.Live || src.Kind == "ssh" || src.Kind == "packer" || src.Kind == "dir" && src.Root == "/"
@@ -438,6 +441,7 @@ func CollectDHParam(ctx context.Context, fsys FS, src facts.Source, p string) (*
 	for _, key := range []string{facts.FirstBootScript, facts.FirstBootUnit, facts.FirstBootEnabled, facts.FirstBootDropIn, facts.FirstBootStamp} {
 		c.doc.FirstBoot[key] = facts.File{}
 	}
+	c.doc.FirstBootDirs = []facts.File{}
 	c.doc.MachineID = facts.MachineID{Path: layout.MachineIDPath, State: facts.MachineIDMissing}
 	// The host's parameters (min_dh_bits) judge the file too.
 	c.doc.Contract = c.contract()
