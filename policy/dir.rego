@@ -89,3 +89,44 @@ deny contains finding(rego.metadata.rule(), dir.path, msg, fix) if {
 	)
 	fix := sprintf("sudo chown %s %s", [sh(cfg.dir_owner), sh(dir.path)])
 }
+
+# system_dirs are directories the system and other programs own: a secrets
+# directory there would change their mode and owner, open them to the
+# first-boot unit (ReadWritePaths=), and mix the secrets with others' files.
+system_dirs := {
+	"/", "/root", "/etc", "/usr", "/var", "/tmp", "/home", "/boot", "/run",
+	"/dev", "/proc", "/sys", "/bin", "/sbin", "/lib", "/lib64", "/opt",
+	"/srv", "/mnt", "/media", "/usr/local", "/var/lib", "/var/tmp", "/var/log",
+}
+
+# volatile_dirs are emptied at boot, made by the kernel, or private to each
+# service (the first-boot unit has PrivateTmp=yes): nothing below them
+# stays where the hub reads it.
+volatile_dirs := ["/tmp", "/var/tmp", "/dev", "/proc", "/sys", "/run"]
+
+system_dir_problem(p) := "is a system directory" if {
+	p in system_dirs
+} else := sprintf("lies below %s, which is emptied at boot, made by the kernel, or private to each service (the first-boot unit has PrivateTmp=yes)", [v]) if {
+	some v in volatile_dirs
+	startswith(p, concat("", [v, "/"]))
+}
+
+# METADATA
+# title: Secrets directory is a system directory
+# description: >-
+#   The secrets directory is a system directory (/, /etc, /root, /usr,
+#   /var/lib, ...) or lies below one that does not keep files for the hub
+#   (/tmp, /var/tmp, /run, /dev, /proc, /sys). hubsecrets would set its mode
+#   and owner, the first-boot unit could write all of it, and the secrets
+#   would sit among other programs' files, or vanish.
+# custom:
+#   id: HUB006
+#   severity: deny
+deny contains finding(rego.metadata.rule(), dir.path, msg, fix) if {
+	why := system_dir_problem(dir.path)
+	msg := sprintf(
+		"The secrets directory %s %s: it must be a directory of its own, such as /srv/jupyterhub.",
+		[show(dir.path), why],
+	)
+	fix := "sudo install -d -m 0755 -o root /srv/jupyterhub  # a directory of its own; then point the hub (cookie_secret_file), nginx (ssl_dhparam) and hubsecrets (--dir, the provisioner's directory) at it"
+}
