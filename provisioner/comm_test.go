@@ -168,7 +168,9 @@ func remoteStream(t *testing.T, dir string) string {
 	}
 	defer fsys.Close()
 	rec := &recFS{FS: fsys, seen: map[string]bool{}}
-	if _, err := source.Collect(context.Background(), rec, facts.Source{Kind: "dir", Root: dir}, source.Options{}); err != nil {
+	// Live: the provisioner collects from a running system (the packer
+	// source), so it asks for the instance identity too.
+	if _, err := source.Collect(context.Background(), rec, facts.Source{Kind: "dir", Root: dir}, source.Options{Live: true}); err != nil {
 		t.Fatal(err)
 	}
 	return "hubsecrets-remote 1\n" + rec.out.String() + "end\n"
