@@ -15,6 +15,7 @@ package hubsecrets
 warn contains finding(rego.metadata.rule(), e.path, msg, fix) if {
 	some e in input.unexpected
 	not e in image_secret_copies
+	not secrets_dir_is_system # HUB006
 	msg := sprintf("%s.", [unexpected_why(e)])
 	fix := sprintf("sudo rm%s %s", [rm_flags(e), sh(e.path)])
 }

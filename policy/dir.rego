@@ -16,6 +16,7 @@ make_dir_fix := sprintf("sudo install -d -m 0755 -o %s %s", [sh(cfg.dir_owner), 
 #   severity: deny
 deny contains finding(rego.metadata.rule(), dir.path, msg, make_dir_fix) if {
 	not dir.exists
+	not secrets_dir_is_system
 	not unchecked(dir)
 	msg := sprintf("The secrets directory %s does not exist.", [show(dir.path)])
 }
@@ -31,6 +32,7 @@ deny contains finding(rego.metadata.rule(), dir.path, msg, make_dir_fix) if {
 #   severity: deny
 deny contains finding(rego.metadata.rule(), dir.path, msg, fix) if {
 	dir.type == "symlink"
+	not secrets_dir_is_system
 	msg := sprintf(
 		"The secrets directory %s is a symlink to %s. hubsecrets does not follow it, but JupyterHub and nginx would, so whoever controls the target controls the secrets; the files behind it were not checked.",
 		[show(dir.path), show(dir.link_target)],
@@ -49,6 +51,7 @@ deny contains finding(rego.metadata.rule(), dir.path, msg, fix) if {
 deny contains finding(rego.metadata.rule(), dir.path, msg, fix) if {
 	dir.exists
 	not dir.type in {"dir", "symlink"}
+	not secrets_dir_is_system
 	msg := sprintf("%s should be the secrets directory but is %s.", [show(dir.path), type_text(dir)])
 	fix := sprintf("sudo mv %s %s && %s", [sh(dir.path), sh(concat("", [dir.path, ".old"])), make_dir_fix])
 }
@@ -65,6 +68,7 @@ deny contains finding(rego.metadata.rule(), dir.path, msg, fix) if {
 deny contains finding(rego.metadata.rule(), dir.path, msg, fix) if {
 	dir.type == "dir"
 	group_other_write(dir.mode) != 0
+	not secrets_dir_is_system
 	msg := sprintf(
 		"The secrets directory %s has mode %s: users other than its owner can replace or delete the secrets in it.",
 		[show(dir.path), mode_text(dir.mode)],
@@ -83,6 +87,7 @@ deny contains finding(rego.metadata.rule(), dir.path, msg, fix) if {
 deny contains finding(rego.metadata.rule(), dir.path, msg, fix) if {
 	dir.type == "dir"
 	not owner_is(dir, cfg.dir_owner)
+	not secrets_dir_is_system
 	msg := sprintf(
 		"The secrets directory %s is owned by %s, not %s: that user can replace the secrets in it.",
 		[show(dir.path), owner_text(dir), cfg.dir_owner],
@@ -110,6 +115,11 @@ system_dir_problem(p) := "is a system directory" if {
 	some v in volatile_dirs
 	startswith(p, concat("", [v, "/"]))
 }
+
+# secrets_dir_is_system: HUB006 says so, and no other rule on the directory
+# or its entries gives a fix that would change a system directory (rm
+# /bin, chmod go-w /tmp, rm /etc/passwd).
+secrets_dir_is_system if system_dir_problem(dir.path)
 
 # METADATA
 # title: Secrets directory is a system directory

@@ -104,3 +104,24 @@ test_hub006_not_for_a_directory_of_its_own if {
 		not "HUB006" in ids(denies(set(good_instance, "/dir/path", p)))
 	}
 }
+
+test_hub006_no_fix_changes_a_system_directory if {
+	bin := patch(good_instance, [
+		{"op": "replace", "path": "/dir/path", "value": "/bin"},
+		{"op": "replace", "path": "/dir/type", "value": "symlink"},
+		{"op": "add", "path": "/dir/link_target", "value": "usr/bin"},
+	])
+	ids(denies(bin)) & {"HUB001", "HUB002", "HUB003", "HUB004", "HUB005"} == set()
+	"HUB006" in ids(denies(bin))
+	tmp := patch(good_instance, [
+		{"op": "replace", "path": "/dir/path", "value": "/tmp"},
+		{"op": "replace", "path": "/dir/mode", "value": 1023},
+	])
+	not "HUB004" in ids(denies(tmp))
+	etc := patch(good_instance, [
+		{"op": "replace", "path": "/dir/path", "value": "/etc"},
+		{"op": "replace", "path": "/unexpected", "value": [{"name": "passwd", "path": "/etc/passwd", "type": "file", "size": 1000}]},
+	])
+	not "HUB040" in ids(warns(etc))
+	"HUB040" in ids(warns(set(etc, "/dir/path", "/etc/jupyterhub")))
+}
