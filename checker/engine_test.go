@@ -179,7 +179,7 @@ func TestRules(t *testing.T) {
 		"HUB048": "deny", "HUB049": "warn", "HUB050": "warn", "HUB051": "warn", "HUB052": "warn",
 		"HUB053": "warn", "HUB054": "warn", "HUB055": "deny", "HUB056": "warn", "HUB057": "warn",
 		"HUB008": "deny", "HUB009": "deny", "HUB038": "deny", "HUB039": "deny",
-		"HUB006": "deny", "HUB060": "deny", "HUB061": "deny", "HUB062": "deny",
+		"HUB006": "deny", "HUB060": "deny", "HUB063": "deny", "HUB064": "deny",
 	} {
 		if got := byID[id].Severity; got != severity {
 			t.Errorf("rule %s severity %q, want %q", id, got, severity)

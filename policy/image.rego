@@ -133,7 +133,7 @@ dbus_machine_id_targets := {"/etc/machine-id", "../../../etc/machine-id"}
 #   empty, systemd takes the ID from it at every boot, so every instance
 #   made from the image shares one machine ID after all.
 # custom:
-#   id: HUB061
+#   id: HUB063
 #   severity: deny
 deny contains finding(rego.metadata.rule(), f.path, msg, fix) if {
 	profile == "image"
@@ -179,7 +179,7 @@ cloud_instance_records := {
 #   same NoCloud seed, DataSourceNone) is taken for the build machine, so
 #   cloud-init skips its per-instance setup (host keys, users, hostname).
 # custom:
-#   id: HUB062
+#   id: HUB064
 #   severity: deny
 deny contains finding(rego.metadata.rule(), f.path, msg, fix) if {
 	profile == "image"

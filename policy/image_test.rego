@@ -191,26 +191,26 @@ test_hub060_not_for_the_installed_script if {
 	not "HUB060" in ids(denies(merge(good_image, {"firstboot": {"script": {"error": "permission denied"}}})))
 }
 
-test_hub061_dbus_machine_id_file if {
+test_hub063_dbus_machine_id_file if {
 	doc := set(good_image, "/identity/dbus_machine_id", object.union(root_file("/var/lib/dbus/machine-id", mode_0644), {"size": 33}))
-	f := the(denies(doc), "HUB061")
+	f := the(denies(doc), "HUB063")
 	contains(f.msg, "is a regular file (33 bytes), not a link to /etc/machine-id")
 	f.fix == "sudo ln -sfn /etc/machine-id /var/lib/dbus/machine-id"
-	g := the(denies(set(good_image, "/identity/dbus_machine_id/link_target", "/var/lib/dbus/other")), "HUB061")
+	g := the(denies(set(good_image, "/identity/dbus_machine_id/link_target", "/var/lib/dbus/other")), "HUB063")
 	contains(g.msg, "a symlink to /var/lib/dbus/other")
-	h := the(denies(set(good_image, "/identity/dbus_machine_id/type", "dir")), "HUB061")
+	h := the(denies(set(good_image, "/identity/dbus_machine_id/type", "dir")), "HUB063")
 	h.fix == "sudo rm -r /var/lib/dbus/machine-id && sudo ln -s /etc/machine-id /var/lib/dbus/machine-id"
 }
 
-test_hub061_not_for_a_link_or_nothing if {
-	not "HUB061" in ids(denies(good_image))
-	not "HUB061" in ids(denies(set(good_image, "/identity/dbus_machine_id/link_target", "../../../etc/machine-id")))
-	not "HUB061" in ids(denies(set(good_image, "/identity/dbus_machine_id", missing("/var/lib/dbus/machine-id"))))
-	not "HUB061" in ids(denies(set(good_instance, "/identity/dbus_machine_id", root_file("/var/lib/dbus/machine-id", mode_0644))))
-	not "HUB061" in ids(denies(object.remove(good_image, ["identity"])))
+test_hub063_not_for_a_link_or_nothing if {
+	not "HUB063" in ids(denies(good_image))
+	not "HUB063" in ids(denies(set(good_image, "/identity/dbus_machine_id/link_target", "../../../etc/machine-id")))
+	not "HUB063" in ids(denies(set(good_image, "/identity/dbus_machine_id", missing("/var/lib/dbus/machine-id"))))
+	not "HUB063" in ids(denies(set(good_instance, "/identity/dbus_machine_id", root_file("/var/lib/dbus/machine-id", mode_0644))))
+	not "HUB063" in ids(denies(object.remove(good_image, ["identity"])))
 }
 
-test_hub062_cloud_init_record if {
+test_hub064_cloud_init_record if {
 	doc := patch(good_image, [
 		{"op": "replace", "path": "/identity/cloud_instance_id", "value": root_file("/var/lib/cloud/data/instance-id", mode_0644)},
 		{"op": "replace", "path": "/identity/cloud_instance_link", "value": object.union(
@@ -218,15 +218,15 @@ test_hub062_cloud_init_record if {
 			{"type": "symlink", "link_target": "/var/lib/cloud/instances/i-0123"},
 		)},
 	])
-	f := at(denies(doc), "HUB062", "/var/lib/cloud/data/instance-id")
+	f := at(denies(doc), "HUB064", "/var/lib/cloud/data/instance-id")
 	contains(f.msg, "cloud-init's record of the last instance's id (a regular file)")
 	startswith(f.fix, "sudo rm -f /var/lib/cloud/data/instance-id  # ")
-	g := at(denies(doc), "HUB062", "/var/lib/cloud/instance")
+	g := at(denies(doc), "HUB064", "/var/lib/cloud/instance")
 	startswith(g.fix, "sudo rm -f /var/lib/cloud/instance  # ")
-	count(only(denies(doc), "HUB062")) == 2
+	count(only(denies(doc), "HUB064")) == 2
 }
 
-test_hub062_not_without_record_or_on_instance if {
-	not "HUB062" in ids(denies(good_image))
-	not "HUB062" in ids(denies(set(good_instance, "/identity/cloud_instance_id", root_file("/var/lib/cloud/data/instance-id", mode_0644))))
+test_hub064_not_without_record_or_on_instance if {
+	not "HUB064" in ids(denies(good_image))
+	not "HUB064" in ids(denies(set(good_instance, "/identity/cloud_instance_id", root_file("/var/lib/cloud/data/instance-id", mode_0644))))
 }

@@ -402,7 +402,7 @@ func TestProvisionNeedsACommunicator(t *testing.T) {
 // The install leaves nothing clones would share: the machine ID emptied,
 // D-Bus's own ID replaced by a link, cloud-init's record of the build
 // machine removed (and nothing else of cloud-init's), each said; and the
-// image then passes HUB032, HUB061 and HUB062.
+// image then passes HUB032, HUB063 and HUB064.
 func TestProvisionClearsImageIdentity(t *testing.T) {
 	target, remote := newTarget(t)
 	root := target.root
