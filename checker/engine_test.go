@@ -120,9 +120,10 @@ func TestEvaluateGoodTrees(t *testing.T) {
 		// An instance is not an image: its secrets, stamp and machine-id
 		// would be cloned.
 		{ProfileImage, "good-instance.json", []string{
+			"deny HUB032 /etc/machine-id",
 			"deny HUB030 /srv/jupyterhub/jupyterhub_cookie_secret",
 			"deny HUB030 /srv/jupyterhub/proxy_auth_token",
-			"warn HUB032 /etc/machine-id",
+			"deny HUB060 /usr/local/libexec/hubsecrets/jupyterhub-secrets",
 			"warn HUB031 /srv/jupyterhub/.hubsecrets-instance",
 		}},
 		// An image is not a working instance: its secrets are missing.
@@ -172,7 +173,7 @@ func TestRules(t *testing.T) {
 		"HUB015": "deny", "HUB016": "deny", "HUB017": "deny", "HUB018": "deny", "HUB019": "deny",
 		"HUB020": "deny", "HUB021": "deny", "HUB022": "deny", "HUB023": "deny", "HUB024": "deny",
 		"HUB025": "deny", "HUB026": "deny", "HUB027": "deny", "HUB028": "deny", "HUB029": "warn",
-		"HUB030": "deny", "HUB031": "warn", "HUB032": "warn", "HUB033": "deny", "HUB034": "deny",
+		"HUB030": "deny", "HUB031": "warn", "HUB032": "deny", "HUB033": "deny", "HUB034": "deny",
 		"HUB035": "warn", "HUB037": "deny", "HUB040": "warn", "HUB041": "deny", "HUB042": "deny",
 		"HUB043": "deny", "HUB044": "warn", "HUB045": "deny", "HUB046": "warn", "HUB047": "deny",
 		"HUB048": "deny", "HUB049": "warn", "HUB050": "warn", "HUB051": "warn", "HUB052": "warn",
@@ -180,13 +181,14 @@ func TestRules(t *testing.T) {
 		"HUB008": "deny", "HUB009": "deny", "HUB038": "deny", "HUB039": "deny",
 		"HUB061": "warn", "HUB062": "warn",
 		"HUB036": "deny", "HUB058": "deny", "HUB059": "warn",
+		"HUB006": "deny", "HUB060": "deny", "HUB063": "deny", "HUB064": "deny",
 	} {
 		if got := byID[id].Severity; got != severity {
 			t.Errorf("rule %s severity %q, want %q", id, got, severity)
 		}
 	}
-	if len(rules) != 59 {
-		t.Errorf("%d rules, want 59", len(rules))
+	if len(rules) != 63 {
+		t.Errorf("%d rules, want 63", len(rules))
 	}
 	// Rules returns a copy: callers cannot change the engine's list.
 	rules[0].ID = "changed"

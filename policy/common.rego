@@ -21,6 +21,7 @@ warn contains finding(rego.metadata.rule(), e.path, msg, unexpected_fix(e)) if {
 	not e in image_secret_copies
 	not hub_runtime_file(e)
 	not exposed_copy(e)
+	not secrets_dir_is_system # HUB006
 	msg := sprintf("%s.", [unexpected_why(e)])
 }
 

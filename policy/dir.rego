@@ -18,6 +18,7 @@ make_dir_fix := sprintf("sudo mkdir -p -m 0755 %s && sudo chown %s %s", [sh(dir.
 #   severity: deny
 deny contains finding(rego.metadata.rule(), dir.path, msg, make_dir_fix) if {
 	not dir.exists
+	not secrets_dir_is_system
 	not unchecked(dir)
 	msg := sprintf("The secrets directory %s does not exist.", [show(dir.path)])
 }
@@ -33,6 +34,7 @@ deny contains finding(rego.metadata.rule(), dir.path, msg, make_dir_fix) if {
 #   severity: deny
 deny contains finding(rego.metadata.rule(), dir.path, msg, fix) if {
 	dir.type == "symlink"
+	not secrets_dir_is_system
 	msg := sprintf(
 		"The secrets directory %s is a symlink to %s. hubsecrets does not follow it, but JupyterHub and nginx would, so whoever controls the target controls the secrets; the files behind it were not checked.",
 		[show(dir.path), show(dir.link_target)],
@@ -51,6 +53,7 @@ deny contains finding(rego.metadata.rule(), dir.path, msg, fix) if {
 deny contains finding(rego.metadata.rule(), dir.path, msg, fix) if {
 	dir.exists
 	not dir.type in {"dir", "symlink"}
+	not secrets_dir_is_system
 	msg := sprintf("%s should be the secrets directory but is %s.", [show(dir.path), type_text(dir)])
 	fix := sprintf("%s && %s", [move_aside(dir.path), make_dir_fix])
 }
@@ -67,6 +70,7 @@ deny contains finding(rego.metadata.rule(), dir.path, msg, fix) if {
 deny contains finding(rego.metadata.rule(), dir.path, msg, fix) if {
 	dir.type == "dir"
 	group_other_write(dir.mode) != 0
+	not secrets_dir_is_system
 	msg := sprintf(
 		"The secrets directory %s has mode %s: users other than its owner can replace or delete the secrets in it.",
 		[show(dir.path), mode_text(dir.mode)],
@@ -85,9 +89,56 @@ deny contains finding(rego.metadata.rule(), dir.path, msg, fix) if {
 deny contains finding(rego.metadata.rule(), dir.path, msg, fix) if {
 	dir.type == "dir"
 	not owner_is(dir, cfg.dir_owner)
+	not secrets_dir_is_system
 	msg := sprintf(
 		"The secrets directory %s is owned by %s, not %s: that user can replace the secrets in it.",
 		[show(dir.path), owner_text(dir), cfg.dir_owner],
 	)
 	fix := sprintf("sudo chown %s %s", [sh(cfg.dir_owner), sh(dir.path)])
+}
+
+# system_dirs are directories the system and other programs own: a secrets
+# directory there would change their mode and owner, open them to the
+# first-boot unit (ReadWritePaths=), and mix the secrets with others' files.
+system_dirs := {
+	"/", "/root", "/etc", "/usr", "/var", "/tmp", "/home", "/boot", "/run",
+	"/dev", "/proc", "/sys", "/bin", "/sbin", "/lib", "/lib64", "/opt",
+	"/srv", "/mnt", "/media", "/usr/local", "/var/lib", "/var/tmp", "/var/log",
+}
+
+# volatile_dirs are emptied at boot, made by the kernel, or private to each
+# service (the first-boot unit has PrivateTmp=yes): nothing below them
+# stays where the hub reads it.
+volatile_dirs := ["/tmp", "/var/tmp", "/dev", "/proc", "/sys", "/run"]
+
+system_dir_problem(p) := "is a system directory" if {
+	p in system_dirs
+} else := sprintf("lies below %s, which is emptied at boot, made by the kernel, or private to each service (the first-boot unit has PrivateTmp=yes)", [v]) if {
+	some v in volatile_dirs
+	startswith(p, concat("", [v, "/"]))
+}
+
+# secrets_dir_is_system: HUB006 says so, and no other rule on the directory
+# or its entries gives a fix that would change a system directory (rm
+# /bin, chmod go-w /tmp, rm /etc/passwd).
+secrets_dir_is_system if system_dir_problem(dir.path)
+
+# METADATA
+# title: Secrets directory is a system directory
+# description: >-
+#   The secrets directory is a system directory (/, /etc, /root, /usr,
+#   /var/lib, ...) or lies below one that does not keep files for the hub
+#   (/tmp, /var/tmp, /run, /dev, /proc, /sys). hubsecrets would set its mode
+#   and owner, the first-boot unit could write all of it, and the secrets
+#   would sit among other programs' files, or vanish.
+# custom:
+#   id: HUB006
+#   severity: deny
+deny contains finding(rego.metadata.rule(), dir.path, msg, fix) if {
+	why := system_dir_problem(dir.path)
+	msg := sprintf(
+		"The secrets directory %s %s: it must be a directory of its own, such as /srv/jupyterhub.",
+		[show(dir.path), why],
+	)
+	fix := "sudo install -d -m 0755 -o root /srv/jupyterhub  # a directory of its own; then point the hub (cookie_secret_file), nginx (ssl_dhparam) and hubsecrets (--dir, the provisioner's directory) at it"
 }

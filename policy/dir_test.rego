@@ -79,3 +79,49 @@ test_hub005_dir_owner_param if {
 	not "HUB005" in ids(denies_with(doc, {"dir_owner": "hub"}))
 	"HUB005" in ids(denies_with(good_instance, {"dir_owner": "hub"}))
 }
+
+test_hub006_system_directory if {
+	every p in ["/root", "/etc", "/usr/local", "/var/lib", "/srv", "/"] {
+		f := the(denies(set(good_instance, "/dir/path", p)), "HUB006")
+		f.path == p
+		contains(f.msg, "is a system directory")
+		startswith(f.fix, "sudo install -d -m 0755 -o root /srv/jupyterhub  # ")
+	}
+	f := the(denies(set(good_image, "/dir/path", "/etc")), "HUB006")
+	contains(f.msg, "The secrets directory /etc is a system directory")
+}
+
+test_hub006_below_volatile_directory if {
+	every p in ["/tmp/hub", "/run/jupyterhub", "/var/tmp/a/b", "/dev/shm/x"] {
+		f := the(denies(set(good_instance, "/dir/path", p)), "HUB006")
+		contains(f.msg, "lies below")
+		contains(f.msg, "PrivateTmp=yes")
+	}
+}
+
+test_hub006_not_for_a_directory_of_its_own if {
+	every p in ["/srv/jupyterhub", "/etc/jupyterhub", "/var/lib/jupyterhub", "/opt/hub/secrets", "/tmpx", "/running", "/usr/local/share/hub"] {
+		not "HUB006" in ids(denies(set(good_instance, "/dir/path", p)))
+	}
+}
+
+test_hub006_no_fix_changes_a_system_directory if {
+	bin := patch(good_instance, [
+		{"op": "replace", "path": "/dir/path", "value": "/bin"},
+		{"op": "replace", "path": "/dir/type", "value": "symlink"},
+		{"op": "add", "path": "/dir/link_target", "value": "usr/bin"},
+	])
+	ids(denies(bin)) & {"HUB001", "HUB002", "HUB003", "HUB004", "HUB005"} == set()
+	"HUB006" in ids(denies(bin))
+	tmp := patch(good_instance, [
+		{"op": "replace", "path": "/dir/path", "value": "/tmp"},
+		{"op": "replace", "path": "/dir/mode", "value": 1023},
+	])
+	not "HUB004" in ids(denies(tmp))
+	etc := patch(good_instance, [
+		{"op": "replace", "path": "/dir/path", "value": "/etc"},
+		{"op": "replace", "path": "/unexpected", "value": [{"name": "passwd", "path": "/etc/passwd", "type": "file", "size": 1000}]},
+	])
+	not "HUB040" in ids(warns(etc))
+	"HUB040" in ids(warns(set(etc, "/dir/path", "/etc/jupyterhub")))
+}

@@ -82,7 +82,7 @@ good_instance := {
 	},
 	"unexpected": [],
 	"firstboot": {
-		"script": root_file("/usr/local/libexec/hubsecrets/jupyterhub-secrets", mode_0755),
+		"script": object.union(root_file("/usr/local/libexec/hubsecrets/jupyterhub-secrets", mode_0755), {"sha256": script_sha256}),
 		"unit": root_file("/etc/systemd/system/jupyterhub-secrets.service", mode_0644),
 		"enabled_link": object.union(
 			root_file("/etc/systemd/system/multi-user.target.wants/jupyterhub-secrets.service", mode_0777),
@@ -91,10 +91,32 @@ good_instance := {
 		"hub_dropin": root_file("/etc/systemd/system/jupyterhub.service.d/jupyterhub-secrets.conf", mode_0644),
 		"stamp": root_file("/srv/jupyterhub/.hubsecrets-instance", mode_0600),
 	},
+	"firstboot_dirs": [
+		root_dir("/usr/local/libexec/hubsecrets"),
+		root_dir("/usr/local/libexec"),
+		root_dir("/usr/local"),
+		root_dir("/usr"),
+	],
+	"identity": {
+		"dbus_machine_id": object.union(root_file("/var/lib/dbus/machine-id", mode_0777), {"type": "symlink", "link_target": "/etc/machine-id"}),
+		"cloud_instance_id": missing("/var/lib/cloud/data/instance-id"),
+		"cloud_instance_link": missing("/var/lib/cloud/instance"),
+	},
 	"hub_unit": "jupyterhub.service",
 	"machine_id": {"path": "/etc/machine-id", "state": "initialized"},
 	"errors": [],
 }
+
+# script_sha256 is the installed script's digest, as the contract records it.
+script_sha256 := "a8076d3d28d21e02012b20eaf7dbf75409a6277134439025f282e368e3305abf"
+
+root_dir(path) := object.union(root_file(path, mode_0755), {"type": "dir"})
+
+# image_contract is the contract the provisioner writes in an image.
+image_contract := object.union(root_file("/etc/hubsecrets/params.json", mode_0644), {
+	"params": {},
+	"host": {"dir": "/srv/jupyterhub", "dir_mode": "0755", "hub_unit": "jupyterhub.service", "script_sha256": script_sha256},
+})
 
 # good_image: no secret, no stamp, an empty machine-id, the hook in place.
 good_image := patch(good_instance, [
@@ -103,6 +125,7 @@ good_image := patch(good_instance, [
 	{"op": "replace", "path": "/files/proxy_token", "value": missing("/srv/jupyterhub/proxy_auth_token")},
 	{"op": "replace", "path": "/firstboot/stamp", "value": missing("/srv/jupyterhub/.hubsecrets-instance")},
 	{"op": "replace", "path": "/machine_id/state", "value": "empty"},
+	{"op": "add", "path": "/contract", "value": image_contract},
 ])
 
 # tutorial is what the tutorial leaves behind: the secret went to

@@ -102,19 +102,101 @@ warn contains finding(rego.metadata.rule(), stamp.path, msg, fix) if {
 #   The image's /etc/machine-id holds an ID, so every instance made from it
 #   shares it (systemd, journald, DHCP client IDs), and the first-boot hook,
 #   which falls back to it when there is no cloud-init instance-id or DMI
-#   UUID, cannot tell the instances apart.
+#   UUID, cannot tell the instances apart. An empty file makes systemd
+#   generate a new ID at each instance's first boot.
 # custom:
 #   id: HUB032
-#   severity: warn
-warn contains finding(rego.metadata.rule(), input.machine_id.path, msg, fix) if {
+#   severity: deny
+deny contains finding(rego.metadata.rule(), input.machine_id.path, msg, fix) if {
 	profile == "image"
 	input.machine_id.state == "initialized"
 	msg := sprintf(
-		"The image's %s is initialised: every instance made from it shares the same machine ID, and the first-boot hook, which falls back to it when there is no cloud-init instance-id or DMI UUID, cannot tell them apart. On a cloud-init image, sudo cloud-init clean --machine-id does the same as the fix.",
+		"The image's %s is initialised: every instance made from it shares the same machine ID, and the first-boot hook, which falls back to it when there is no cloud-init instance-id or DMI UUID, cannot tell them apart.",
 		[show(input.machine_id.path)],
 	)
-	fix := sprintf("sudo truncate -s0 %s", [sh(input.machine_id.path)])
+	fix := sprintf("sudo truncate -s 0 %s  # empty, not removed: systemd then makes a new ID at each instance's first boot (cloud-init clean --machine-id does the same)", [sh(input.machine_id.path)])
 }
+
+# identity is what else clones of the image would share (absent in facts
+# from before it was collected).
+identity := object.get(input, "identity", {})
+
+# dbus_machine_id_target: the links that make D-Bus's machine-id
+# /etc/machine-id, as systemd and Debian's dbus make it.
+dbus_machine_id_targets := {"/etc/machine-id", "../../../etc/machine-id"}
+
+# METADATA
+# title: D-Bus machine ID is not a link to /etc/machine-id
+# description: >-
+#   The image's /var/lib/dbus/machine-id is a file of its own (Debian's dbus
+#   package writes one), not a link to /etc/machine-id. With /etc/machine-id
+#   empty, systemd takes the ID from it at every boot, so every instance
+#   made from the image shares one machine ID after all.
+# custom:
+#   id: HUB063
+#   severity: deny
+deny contains finding(rego.metadata.rule(), f.path, msg, fix) if {
+	profile == "image"
+	f := identity.dbus_machine_id
+	f.exists
+	not unchecked(f)
+	not dbus_links_machine_id(f)
+	msg := sprintf(
+		"The image's %s is %s, not a link to /etc/machine-id: with /etc/machine-id empty, systemd copies the ID from it at every boot, so every instance made from the image shares it.",
+		[show(f.path), dbus_text(f)],
+	)
+	fix := dbus_fix(f)
+}
+
+dbus_links_machine_id(f) if {
+	f.type == "symlink"
+	f.link_target in dbus_machine_id_targets
+}
+
+dbus_text(f) := sprintf("a symlink to %s", [show(f.link_target)]) if {
+	f.type == "symlink"
+} else := sprintf("a regular file (%d bytes)", [f.size]) if {
+	f.type == "file"
+} else := type_text(f)
+
+dbus_fix(f) := sprintf("sudo rm -r %s && sudo ln -s /etc/machine-id %s", [sh(f.path), sh(f.path)]) if {
+	f.type == "dir"
+} else := sprintf("sudo ln -sfn /etc/machine-id %s", [sh(f.path)])
+
+# cloud_instance_records are cloud-init's record of the instance it last
+# ran on.
+cloud_instance_records := {
+	"cloud_instance_id": "cloud-init's record of the last instance's id",
+	"cloud_instance_link": "cloud-init's link to the last instance's directory",
+}
+
+# METADATA
+# title: cloud-init's instance record in the image
+# description: >-
+#   The image holds cloud-init's record of the instance it last ran on
+#   (/var/lib/cloud/data/instance-id, the /var/lib/cloud/instance link): the
+#   build machine's. An instance whose datasource gives the same id (the
+#   same NoCloud seed, DataSourceNone) is taken for the build machine, so
+#   cloud-init skips its per-instance setup (host keys, users, hostname).
+# custom:
+#   id: HUB064
+#   severity: deny
+deny contains finding(rego.metadata.rule(), f.path, msg, fix) if {
+	profile == "image"
+	some key, what in cloud_instance_records
+	f := identity[key]
+	f.exists
+	not unchecked(f)
+	msg := sprintf(
+		"The image holds %s, %s (%s): an instance that reports the same id is taken for the build machine, and cloud-init skips its per-instance setup.",
+		[show(f.path), what, type_text(f)],
+	)
+	fix := cloud_record_fix(f)
+}
+
+cloud_record_fix(f) := sprintf("sudo rm -r %s  # only this record; cloud-init clean would remove all of /var/lib/cloud", [sh(f.path)]) if {
+	f.type == "dir"
+} else := sprintf("sudo rm -f %s  # only this record; cloud-init clean would remove all of /var/lib/cloud", [sh(f.path)])
 
 # firstboot_parts describes the first-boot payload: what each part is for,
 # the type it must have, and what to do when it is missing.
@@ -180,9 +262,11 @@ firstboot_problems(f, part, unit) := [{"what": "is missing", "fix": part.fix}] i
 # METADATA
 # title: First-boot hook changeable by others than root
 # description: >-
-#   The first-boot script, unit or hub drop-in is not owned by root or is
-#   writable by its group or others. root runs them at every boot, so whoever
-#   can change them runs code as root and sees every secret.
+#   The first-boot script, unit or hub drop-in, or the script's directory or
+#   one of its parents (/usr/local/libexec/hubsecrets up to /usr), is not
+#   owned by root or is writable by its group or others. root runs them at
+#   every boot, so whoever can change them (or replace the script in its
+#   directory) runs code as root and sees every secret.
 # custom:
 #   id: HUB034
 #   severity: deny
@@ -258,3 +342,72 @@ warn contains finding(rego.metadata.rule(), firstboot.hub_dropin.path, msg, fix)
 	)
 	fix := "install the hub's unit before this provisioner, or set hub_unit to the unit that starts the hub (hubsecrets check --hub-unit UNIT)  # e.g. apt-get install jupyterhub"
 }
+
+# root_run_dirs are the script's directory and its parents below /.
+root_run_dirs contains d if {
+	some d in object.get(input, "firstboot_dirs", [])
+	d.type == "dir"
+	not unchecked(d)
+}
+
+root_run_problems contains {"path": d.path, "msg": msg, "fix": fix} if {
+	some d in root_run_dirs
+	group_other_write(d.mode) != 0
+	msg := sprintf(
+		"The first-boot script's directory %s has mode %s: users other than root can replace the script root runs at every boot.",
+		[show(d.path), mode_text(d.mode)],
+	)
+	fix := sprintf("sudo chmod go-w %s", [sh(d.path)])
+}
+
+root_run_problems contains {"path": d.path, "msg": msg, "fix": fix} if {
+	some d in root_run_dirs
+	d.uid != 0
+	msg := sprintf(
+		"The first-boot script's directory %s is owned by %s, not root: that user can replace the script root runs at every boot.",
+		[show(d.path), owner_text(d)],
+	)
+	fix := sprintf("sudo chown root %s", [sh(d.path)])
+}
+
+# METADATA
+# title: First-boot script is not the one installed
+# description: >-
+#   The first-boot script's SHA-256 is not the one the host's contract
+#   (/etc/hubsecrets/params.json, host.script_sha256) records for the script
+#   hubsecrets installed, or there is no contract or digest to compare it
+#   with. root runs it at every boot; a stub or a changed script may make no
+#   secrets, or leak them.
+# custom:
+#   id: HUB060
+#   severity: deny
+deny contains finding(rego.metadata.rule(), script.path, msg, reinstall_fix) if {
+	profile == "image"
+	script := firstboot.script
+	script.type == "file"
+	not unchecked(script)
+	not unchecked(contract)
+	why := script_digest_problem(script)
+	msg := sprintf("The first-boot script %s %s: nothing says it is the script hubsecrets installed, and root runs it at every boot.", [show(script.path), why])
+}
+
+script_digest_problem(script) := sprintf("cannot be verified: the host's contract %s, which records the installed script's SHA-256, is missing", [show(contract.path)]) if {
+	not contract.exists
+} else := sprintf("cannot be verified: the host's contract %s records no script digest", [show(contract.path)]) if {
+	object.get(contract, ["host", "script_sha256"], "") == ""
+} else := "has no digest: it is larger than 256 KiB, far larger than the script hubsecrets installs" if {
+	object.get(script, "sha256", "") == ""
+} else := sprintf("has SHA-256 %s, not %s as the host's contract %s records", [script.sha256, contract.host.script_sha256, show(contract.path)]) if {
+	script.sha256 != contract.host.script_sha256
+}
+
+# reinstall_fix reinstalls the payload for the directory, hub unit and mode
+# the host was made with (its contract), else the ones checked.
+reinstall_fix := sprintf(
+	"sudo hubsecrets firstboot render --root / --dir %s --hub-unit %s%s  # reinstalls the script, unit and drop-in and records the script's digest; or rerun the jupyterhub-secrets provisioner",
+	[sh(object.get(contract, ["host", "dir"], input.dir.path)), sh(input.hub_unit), dir_mode_flag],
+)
+
+dir_mode_flag := sprintf(" --dir-mode %s", [sh(contract.host.dir_mode)]) if {
+	contract.host.dir_mode != ""
+} else := ""

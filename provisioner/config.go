@@ -17,7 +17,9 @@ type Config struct {
 
 	// The secrets directory in the image, an absolute clean path. Defaults
 	// to `/srv/jupyterhub`. The first-boot unit writes the cookie secret and
-	// the proxy auth token here on every new instance.
+	// the proxy auth token here on every new instance. Not a system
+	// directory (`/etc`, `/root`, `/var/lib`, ...) nor below `/tmp`, `/var/tmp`,
+	// `/run`, `/dev`, `/proc` or `/sys`: a directory of its own.
 	Directory string `mapstructure:"directory"`
 	// The user that owns `dhparam.pem` and the secrets the first-boot unit
 	// writes: the hub's user when it does not run as root. Sets the policy

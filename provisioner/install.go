@@ -155,6 +155,38 @@ fi
 chown -- "root:$GROUP" "$D"
 chmod -- "$MODE" "$D"
 say "directory $DIR ($MODE root:$GROUP)"
+
+# What every clone of the image would share. The machine ID is emptied, not
+# removed: systemd makes a new one at each instance's first boot.
+M=$R@MACHINE_ID@
+if [ -f "$M" ] && [ ! -h "$M" ] && [ -s "$M" ] && [ "$(head -n 1 -- "$M")" != uninitialized ]; then
+	: >"$M"
+	say "emptied @MACHINE_ID@: each instance makes its own machine ID at first boot"
+fi
+# D-Bus's own copy: with @MACHINE_ID@ empty, systemd would take the ID from
+# it at every boot. Debian's dbus package writes one; it must be a link.
+B=$R@DBUS_ID@
+if [ -h "$B" ]; then
+	case $(readlink -- "$B") in
+	@MACHINE_ID@ | ../../..@MACHINE_ID@) ;;
+	*) ln -sfn -- @MACHINE_ID@ "$B"; say "relinked @DBUS_ID@ -> @MACHINE_ID@" ;;
+	esac
+elif [ -d "$B" ]; then
+	die @EXIT_CONFLICT@ "@DBUS_ID@ is a directory; remove it, a link to @MACHINE_ID@ belongs there"
+elif [ -e "$B" ]; then
+	ln -sfn -- @MACHINE_ID@ "$B"
+	say "replaced @DBUS_ID@, an ID of its own, by a link to @MACHINE_ID@"
+fi
+# cloud-init's record of the build machine, and only that (cloud-init clean
+# would remove all of /var/lib/cloud).
+for f in @CLOUD_RECORDS@; do
+	if [ -h "$R$f" ] || [ -f "$R$f" ]; then
+		rm -f -- "$R$f"
+		say "removed $f: cloud-init's record of the build machine"
+	elif [ -e "$R$f" ]; then
+		die @EXIT_CONFLICT@ "$f is not cloud-init's record (a link or a file); remove it"
+	fi
+done
 `
 
 // asRoot starts every staged script: a user other than root runs it again
@@ -179,6 +211,9 @@ func installScript(pl installPlan) (string, error) {
 		"@EXIT_NO_ACCOUNT@", strconv.Itoa(exitNoAccount),
 		"@EXIT_CONFLICT@", strconv.Itoa(exitPathConflict),
 		"@EXIT_EXISTING@", strconv.Itoa(exitExistingSecrets),
+		"@MACHINE_ID@", layout.MachineIDPath,
+		"@DBUS_ID@", layout.DBusMachineIDPath,
+		"@CLOUD_RECORDS@", layout.CloudInstanceIDPath+" "+layout.CloudInstanceLinkPath,
 	).Replace(installPrelude)
 	// Only the prelude's first line must come first: it removes the file,
 	// as root when the SSH user is not root (sudo -n, as check --ssh does).

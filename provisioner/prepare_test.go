@@ -109,6 +109,8 @@ func TestPrepareErrorsNameTheField(t *testing.T) {
 		{"relative directory", map[string]interface{}{"directory": "srv/jupyterhub"}, "directory", "absolute"},
 		{"unclean directory", map[string]interface{}{"directory": "/srv/../srv/jupyterhub"}, "directory", "clean"},
 		{"root directory", map[string]interface{}{"directory": "/"}, "directory", "/srv/jupyterhub"},
+		{"system directory", map[string]interface{}{"directory": "/root"}, `directory "/root": is a system directory`, "use a directory of its own, e.g. /srv/jupyterhub"},
+		{"directory below /run", map[string]interface{}{"directory": "/run/jupyterhub"}, "directory", "lies below /run"},
 		{"directory with space", map[string]interface{}{"directory": "/srv/jupyter hub"}, "directory", "no spaces"},
 		{"bad owner", map[string]interface{}{"owner": "-rf"}, "owner", "name"},
 		{"numeric owner", map[string]interface{}{"owner": "1000"}, "owner", "name"},

@@ -460,3 +460,70 @@ func TestPrepareDHThroughThePolicy(t *testing.T) {
 		t.Errorf("dhparam_bits 2048 under min_dh_bits 3072: %v", err)
 	}
 }
+
+// The install leaves nothing clones would share: the machine ID emptied,
+// D-Bus's own ID replaced by a link, cloud-init's record of the build
+// machine removed (and nothing else of cloud-init's), each said; and the
+// image then passes HUB032, HUB063 and HUB064.
+func TestProvisionClearsImageIdentity(t *testing.T) {
+	target, remote := newTarget(t)
+	root := target.root
+	write := func(p, data string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(root, p)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, p), []byte(data), 0o444); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(layout.MachineIDPath, "0123456789abcdef0123456789abcdef\n")
+	write(layout.DBusMachineIDPath, "0123456789abcdef0123456789abcdef\n")
+	write(layout.CloudInstanceIDPath, "i-0123\n")
+	write("/var/lib/cloud/instances/i-0123/boot-finished", "done\n")
+	if err := os.Symlink("/var/lib/cloud/instances/i-0123", filepath.Join(root, layout.CloudInstanceLinkPath)); err != nil {
+		t.Fatal(err)
+	}
+	p := prepared(t, map[string]interface{}{"remote_dir": remote})
+	ui := newUI()
+	if err := p.Provision(context.Background(), ui, target.comm(), nil); err != nil {
+		t.Fatalf("Provision: %v\n%s", err, ui.all())
+	}
+	if fi, err := os.Lstat(filepath.Join(root, layout.MachineIDPath)); err != nil || fi.Size() != 0 || fi.Mode() != 0o444 {
+		t.Errorf("/etc/machine-id: %v %v, want an empty 0444 file", fi, err)
+	}
+	if got, err := os.Readlink(filepath.Join(root, layout.DBusMachineIDPath)); err != nil || got != layout.MachineIDPath {
+		t.Errorf("dbus machine-id links to %q (%v), want %s", got, err, layout.MachineIDPath)
+	}
+	for _, gone := range []string{layout.CloudInstanceIDPath, layout.CloudInstanceLinkPath} {
+		if _, err := os.Lstat(filepath.Join(root, gone)); !os.IsNotExist(err) {
+			t.Errorf("%s is still there: %v", gone, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(root, "/var/lib/cloud/instances/i-0123/boot-finished")); err != nil {
+		t.Errorf("removed more of cloud-init's state than its instance record: %v", err)
+	}
+	out := ui.all()
+	for _, want := range []string{
+		"hubsecrets: emptied /etc/machine-id",
+		"hubsecrets: replaced /var/lib/dbus/machine-id, an ID of its own, by a link to /etc/machine-id",
+		"hubsecrets: removed /var/lib/cloud/data/instance-id: cloud-init's record of the build machine",
+		"hubsecrets: removed /var/lib/cloud/instance: cloud-init's record of the build machine",
+		"Verified",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+
+	// A second run finds nothing to do, and says nothing about it.
+	ui = newUI()
+	if err := p.Provision(context.Background(), ui, target.comm(), nil); err != nil {
+		t.Fatalf("Provision again: %v\n%s", err, ui.all())
+	}
+	for _, quiet := range []string{"emptied", "machine-id, an ID", "relinked", "cloud-init's record"} {
+		if strings.Contains(ui.all(), quiet) {
+			t.Errorf("second run says %q:\n%s", quiet, ui.all())
+		}
+	}
+}

@@ -69,6 +69,13 @@ type Document struct {
 	Parent *Parent `json:"parent,omitempty"`
 	// FirstBoot holds the first-boot payload's files, keyed by FirstBoot*.
 	FirstBoot map[string]File `json:"firstboot"`
+	// FirstBootDirs are the first-boot script's directory and its parents
+	// below / (e.g. /usr/local/libexec/hubsecrets, ..., /usr): whoever can
+	// write to one can replace the script root runs at boot.
+	FirstBootDirs []File `json:"firstboot_dirs"`
+	// Identity is what a machine image would pass on to its clones besides
+	// /etc/machine-id (MachineID).
+	Identity ImageIdentity `json:"identity"`
 	// HubUnit is the systemd unit the first-boot unit must run before.
 	HubUnit   string    `json:"hub_unit"`
 	MachineID MachineID `json:"machine_id"`
@@ -128,6 +135,10 @@ type File struct {
 	Secret *Secret `json:"secret,omitempty"`
 	// DH summarises DH parameters (dhparam.pem).
 	DH *DH `json:"dh,omitempty"`
+	// SHA256 is the hex SHA-256 of a first-boot file's content (script,
+	// unit, drop-in: code, not secrets); empty when the file is not a
+	// regular file or is larger than the collector reads.
+	SHA256 string `json:"sha256,omitempty"`
 	// Error is set when the file exists but could not be read or summarised.
 	Error string `json:"error,omitempty"`
 }
@@ -283,6 +294,19 @@ type ContractHost struct {
 	HubUnit      string `json:"hub_unit,omitempty"`
 	ScriptSHA256 string `json:"script_sha256,omitempty"`
 	WrittenBy    string `json:"written_by,omitempty"`
+}
+
+// ImageIdentity is what makes clones of an image share an identity, as
+// stat (nothing is read): D-Bus's machine-id (a link to /etc/machine-id, or
+// a file of its own that systemd copies into an empty /etc/machine-id at
+// every boot) and cloud-init's record of the instance it last ran on.
+type ImageIdentity struct {
+	DBusMachineID File `json:"dbus_machine_id"`
+	// CloudInstanceID is /var/lib/cloud/data/instance-id.
+	CloudInstanceID File `json:"cloud_instance_id"`
+	// CloudInstanceLink is /var/lib/cloud/instance, the link to the last
+	// instance's directory.
+	CloudInstanceLink File `json:"cloud_instance_link"`
 }
 
 // MachineID is what was observed about /etc/machine-id.

@@ -127,6 +127,9 @@ func Collect(ctx context.Context, fsys FS, src facts.Source, opt Options) (*fact
 	} {
 		doc.FirstBoot[key] = c.stat(p)
 	}
+	c.firstbootDigests()
+	doc.FirstBootDirs = c.firstbootDirs()
+	doc.Identity = c.imageIdentity()
 	doc.MachineID = c.machineID()
 	doc.Contract = c.contract()
 	doc.Systemd = c.systemd(opt.HubUnit)
@@ -442,6 +445,7 @@ func CollectDHParam(ctx context.Context, fsys FS, src facts.Source, p string) (*
 	for _, key := range []string{facts.FirstBootScript, facts.FirstBootUnit, facts.FirstBootEnabled, facts.FirstBootDropIn, facts.FirstBootStamp} {
 		c.doc.FirstBoot[key] = facts.File{}
 	}
+	c.doc.FirstBootDirs = []facts.File{}
 	c.doc.MachineID = facts.MachineID{Path: layout.MachineIDPath, State: facts.MachineIDMissing}
 	// The host's parameters (min_dh_bits) judge the file too.
 	c.doc.Contract = c.contract()

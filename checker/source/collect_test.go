@@ -2,6 +2,7 @@ package source
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -162,6 +163,41 @@ func TestCollectFirstBootAndMachineID(t *testing.T) {
 	}
 	if doc.FirstBoot[facts.FirstBootDropIn].Path != "/etc/systemd/system/jupyterhub.service.d/jupyterhub-secrets.conf" {
 		t.Errorf("drop-in path %q", doc.FirstBoot[facts.FirstBootDropIn].Path)
+	}
+	// sha256sum of "#!/bin/sh\n"; no digest for what is not a file.
+	if got := doc.FirstBoot[facts.FirstBootScript].SHA256; got != "a8076d3d28d21e02012b20eaf7dbf75409a6277134439025f282e368e3305abf" {
+		t.Errorf("script sha256 %q", got)
+	}
+	if got := doc.FirstBoot[facts.FirstBootEnabled].SHA256 + doc.FirstBoot[facts.FirstBootDropIn].SHA256; got != "" {
+		t.Errorf("sha256 of a link or a missing file: %q", got)
+	}
+}
+
+func TestCollectHookDirsAndImageIdentity(t *testing.T) {
+	tr := testtree.New(t, "root")
+	tr.Write("/usr/local/libexec/hubsecrets/jupyterhub-secrets", 0o755, "#!/bin/sh\n")
+	tr.Chmod("/usr/local/libexec/hubsecrets", 0o777)
+	tr.Write("/var/lib/dbus/machine-id", 0o644, "0123456789abcdef0123456789abcdef\n")
+	tr.Mkdir("/var/lib/cloud", 0o755)
+	tr.Symlink("/var/lib/cloud/instances/i-0123", "/var/lib/cloud/instance")
+	doc := collect(t, tr)
+	var got []string
+	for _, d := range doc.FirstBootDirs {
+		got = append(got, fmt.Sprintf("%s %s %s %d", d.Path, d.Type, d.ModeOctal, d.Size))
+	}
+	want := []string{
+		"/usr/local/libexec/hubsecrets dir 0777 0",
+		"/usr/local/libexec dir 0755 0",
+		"/usr/local dir 0755 0",
+		"/usr dir 0755 0",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("firstboot_dirs:\n got %q\nwant %q", got, want)
+	}
+	id := doc.Identity
+	if id.DBusMachineID.Type != facts.TypeFile || id.CloudInstanceID.Exists ||
+		id.CloudInstanceLink.Type != facts.TypeSymlink || id.CloudInstanceLink.LinkTarget != "/var/lib/cloud/instances/i-0123" {
+		t.Errorf("identity = %+v", id)
 	}
 }
 

@@ -264,8 +264,20 @@ func collectTar(t *testing.T, data []byte, opt Options) *facts.Document {
 // (busybox and dash, busybox applets only) give the same document.
 func TestConfigSourcesAgree(t *testing.T) {
 	tr := configTree(t)
+	// The first-boot hook's digests (one file past the read bound), its
+	// directories, and what clones would share.
+	tr.Write("/usr/local/libexec/hubsecrets/jupyterhub-secrets", 0o755, "#!/bin/sh\n"+strings.Repeat("# a line of the script\n", 2000))
+	tr.Chmod("/usr/local/libexec", 0o775)
+	tr.Write("/etc/systemd/system/jupyterhub-secrets.service", 0o644, strings.Repeat("#", firstbootReadLimit+1))
+	tr.Write("/etc/systemd/system/jupyterhub.service.d/jupyterhub-secrets.conf", 0o644, "[Unit]\n")
+	tr.Write("/var/lib/dbus/machine-id", 0o644, "0123456789abcdef0123456789abcdef\n")
+	tr.Write("/var/lib/cloud/data/instance-id", 0o644, "i-0123\n")
+	tr.Symlink("instances/i-0123", "/var/lib/cloud/instance")
 	want := collectDir(t, tr.Root, Options{})
 	want.Source = facts.Source{Kind: "dir", Root: "x"}
+	if want.FirstBoot[facts.FirstBootScript].SHA256 == "" || want.FirstBoot[facts.FirstBootUnit].SHA256 != "" || want.FirstBootDirs[1].Mode != 0o775 || !want.Identity.CloudInstanceLink.Exists {
+		t.Fatalf("the tree's hook and identity facts are not what it holds: %+v %+v %+v", want.FirstBoot, want.FirstBootDirs, want.Identity)
+	}
 	wantJSON := toJSON(t, want)
 	// An archive says nothing about a directory's size.
 	wantTar := *want

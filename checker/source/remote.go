@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
 	"slices"
 	"sort"
@@ -93,7 +94,10 @@ func planFor(opt Options) remotePlan {
 	p.read[layout.ContractPath] = contract.MaxSize + 1
 	p.read[path.Join(opt.Dir, layout.StampFile)] = stampReadLimit
 	idStat, idRead := identityPaths()
-	for _, q := range append(idStat, systemdPaths(opt.HubUnit)...) {
+	fbStat, fbRead := firstbootPaths(opt.HubUnit)
+	idStat = append(append(append(idStat, fbStat...), identityFiles...), systemdPaths(opt.HubUnit)...)
+	maps.Copy(idRead, fbRead)
+	for _, q := range idStat {
 		if !slices.Contains(p.stat, q) {
 			p.stat = append(p.stat, q)
 		}

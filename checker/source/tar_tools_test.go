@@ -38,6 +38,11 @@ func varietyTree(t testing.TB) *testtree.Tree {
 	tr.Write("/etc/systemd/system/jupyterhub.service.d/jupyterhub-secrets.conf", 0o644, "[Unit]\n")
 	tr.Write("/etc/machine-id", 0o444, "uninitialized\n")
 	tr.Write("/var/lib/big", 0o644, strings.Repeat("y", 100000))
+	// What clones would share, and a hook directory others can write to.
+	tr.Write("/var/lib/dbus/machine-id", 0o644, "0123456789abcdef0123456789abcdef\n")
+	tr.Write("/var/lib/cloud/data/instance-id", 0o644, "i-0123\n")
+	tr.Symlink("instances/i-0123", "/var/lib/cloud/instance")
+	tr.Chmod("/usr/local/libexec", 0o777)
 	return tr
 }
 

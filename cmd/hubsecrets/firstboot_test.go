@@ -84,6 +84,8 @@ func TestFirstbootUsage(t *testing.T) {
 		{"no root", []string{"firstboot", "render"}, exitFailure, "", "--root is required"},
 		{"relative dir", []string{"firstboot", "render", "--root", root, "--dir", "srv/jupyterhub"}, exitFailure, "", `--dir "srv/jupyterhub": must be an absolute path`},
 		{"dir with a quote", []string{"firstboot", "script", "--dir", "/srv/it's"}, exitFailure, "", "--dir "},
+		{"system dir", []string{"firstboot", "render", "--root", root, "--dir", "/etc"}, exitFailure, "", `--dir "/etc": is a system directory`},
+		{"below /tmp", []string{"firstboot", "script", "--dir", "/tmp/hub"}, exitFailure, "", `--dir "/tmp/hub": lies below /tmp`},
 		{"bad owner", []string{"firstboot", "script", "--owner", "jupyter hub"}, exitFailure, "", `--owner "jupyter hub"`},
 		{"numeric group", []string{"firstboot", "script", "--group", "1000"}, exitFailure, "", `--group "1000": must be a name`},
 		{"bad hub unit", []string{"firstboot", "render", "--root", root, "--hub-unit", "jupyterhub"}, exitFailure, "", `--hub-unit "jupyterhub"`},

@@ -148,6 +148,7 @@ func TestInitRefuses(t *testing.T) {
 		{"small bits", 0, []string{"--root", root, "--dhparam-bits", "1024"}, "--dhparam-bits 1024"},
 		{"unknown group", 0, []string{"--root", root, "--dhparam-group", "modp1024"}, "--dhparam-group"},
 		{"relative dir", 0, []string{"--root", root, "--dir", "srv/jupyterhub"}, "--dir"},
+		{"system dir", 0, []string{"--root", root, "--dir", "/root"}, `--dir "/root": is a system directory`},
 		{"unknown owner", 0, []string{"--root", root, "--owner", "no-such-user-here"}, `owner "no-such-user-here": no such user`},
 		{"symlinked dir", 0, []string{"--root", root, "--dir", "/srv/link"}, "symbolic link"},
 	}

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"strings"
 
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/layout"
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/params"
@@ -163,7 +164,18 @@ func (c Config) Validate() error {
 }
 
 // Problems reports every setting that cannot be used, each a *ConfigError.
+// It is what every front end checks (the provisioner's Prepare, init and
+// firstboot render's flags): with the placement of the secrets directory
+// (SystemDirProblem).
 func (c Config) Problems() []error {
+	return c.problems(true)
+}
+
+// problems reports the settings that cannot be used; placement adds where
+// the secrets directory may be. Render leaves placement out: init renders
+// the script it runs for paths under its --root (a temporary root below
+// /tmp, say), after checking the directory the host will use.
+func (c Config) problems(placement bool) []error {
 	c = c.WithDefaults()
 	var errs []error
 	add := func(err error) {
@@ -174,6 +186,8 @@ func (c Config) Problems() []error {
 	add(checkPath("Dir", c.Dir, "/srv/jupyterhub"))
 	if c.Dir == "/" {
 		add(&ConfigError{"Dir", c.Dir, "must be a directory of its own, not /; e.g. " + layout.DefaultDir})
+	} else if why := SystemDirProblem(c.Dir); placement && why != "" {
+		add(&ConfigError{"Dir", c.Dir, why + "; use a directory of its own, e.g. " + layout.DefaultDir})
 	}
 	if err := c.Params.Validate(); err != nil {
 		return append(errs, &ConfigError{"Params", "", err.Error()})
@@ -213,6 +227,36 @@ func (c Config) Problems() []error {
 		add(checkPath("paths", p, "/run/cloud-init"))
 	}
 	return errs
+}
+
+// systemDirs are directories the system and other programs own. The
+// secrets directory is made root's with DirMode, and the first-boot unit may
+// write all of it (ReadWritePaths=): never one of these. policy/dir.rego
+// (HUB006) holds the same lists.
+var systemDirs = map[string]bool{
+	"/": true, "/root": true, "/etc": true, "/usr": true, "/var": true, "/tmp": true,
+	"/home": true, "/boot": true, "/run": true, "/dev": true, "/proc": true, "/sys": true,
+	"/bin": true, "/sbin": true, "/lib": true, "/lib64": true, "/opt": true, "/srv": true,
+	"/mnt": true, "/media": true, "/usr/local": true, "/var/lib": true, "/var/tmp": true, "/var/log": true,
+}
+
+// volatileDirs are emptied at boot, made by the kernel, or private to each
+// service (the first-boot unit has PrivateTmp=yes): nothing below them
+// stays where the hub reads it.
+var volatileDirs = []string{"/tmp", "/var/tmp", "/dev", "/proc", "/sys", "/run"}
+
+// SystemDirProblem says why a clean absolute path cannot be the secrets
+// directory, or "" when it can.
+func SystemDirProblem(dir string) string {
+	if systemDirs[dir] {
+		return "is a system directory: hubsecrets would set its mode and owner, and the first-boot unit could write all of it"
+	}
+	for _, v := range volatileDirs {
+		if strings.HasPrefix(dir, v+"/") {
+			return "lies below " + v + ", which is emptied at boot, made by the kernel, or private to each service (the first-boot unit has PrivateTmp=yes)"
+		}
+	}
+	return ""
 }
 
 func checkPath(field, p, example string) error {

@@ -54,10 +54,12 @@ type data struct {
 
 // Render returns the payload for c: the script, the unit, the hub's drop-in
 // and the enable link, in the order they should be installed. It only
-// renders: nothing is read from or written to the machine it runs on.
+// renders: nothing is read from or written to the machine it runs on. It
+// refuses what Problems refuses, except a system directory as Dir: the
+// front ends check that for the directory the host uses.
 func Render(c Config) ([]File, error) {
-	if err := c.Validate(); err != nil {
-		return nil, err
+	if errs := c.problems(false); len(errs) > 0 {
+		return nil, errs[0]
 	}
 	c = c.WithDefaults()
 	var keep, text []string

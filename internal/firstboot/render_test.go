@@ -30,6 +30,13 @@ func TestValidate(t *testing.T) {
 		{"unclean dir", Config{Dir: "/srv/../srv/jupyterhub"}, "Dir"},
 		{"trailing slash", Config{Dir: "/srv/jupyterhub/"}, "Dir"},
 		{"root dir", Config{Dir: "/"}, "Dir"},
+		{"system dir /root", Config{Dir: "/root"}, "Dir"},
+		{"system dir /etc", Config{Dir: "/etc"}, "Dir"},
+		{"system dir /var/lib", Config{Dir: "/var/lib"}, "Dir"},
+		{"below /tmp", Config{Dir: "/tmp/hub"}, "Dir"},
+		{"below /run", Config{Dir: "/run/jupyterhub"}, "Dir"},
+		{"a directory of its own in /etc", Config{Dir: "/etc/jupyterhub"}, ""},
+		{"a directory of its own in /var/lib", Config{Dir: "/var/lib/jupyterhub"}, ""},
 		{"quote in dir", Config{Dir: "/srv/jupyter'hub"}, "Dir"},
 		{"space in dir", Config{Dir: "/srv/jupyter hub"}, "Dir"},
 		{"newline in dir", Config{Dir: "/srv/jupyterhub\n/etc"}, "Dir"},
@@ -64,7 +71,18 @@ func TestValidate(t *testing.T) {
 			if !strings.HasPrefix(err.Error(), tt.field+" ") {
 				t.Errorf("error %q does not start with the field name", err)
 			}
-			if _, rerr := Render(tt.c); rerr == nil {
+			_, rerr := Render(withDefaults(tt.c))
+			switch {
+			case tt.c.Dir != "/" && SystemDirProblem(tt.c.Dir) != "":
+				// Where the directory may be is the front ends' check:
+				// init renders the script it runs under its --root.
+				if rerr != nil {
+					t.Errorf("Render refused a system directory: %v", rerr)
+				}
+				if !strings.Contains(err.Error(), "use a directory of its own, e.g. /srv/jupyterhub") {
+					t.Errorf("error %q names no fix", err)
+				}
+			case rerr == nil:
 				t.Error("Render accepted what Validate refuses")
 			}
 		})

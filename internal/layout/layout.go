@@ -42,6 +42,25 @@ const (
 	MachineIDPath  = "/etc/machine-id"
 )
 
+// What else makes clones of an image share an identity: D-Bus's machine-id
+// (Debian's dbus package writes a regular file; it must be a link to
+// MachineIDPath) and cloud-init's record of the last instance.
+const (
+	DBusMachineIDPath     = "/var/lib/dbus/machine-id"
+	CloudInstanceIDPath   = "/var/lib/cloud/data/instance-id"
+	CloudInstanceLinkPath = "/var/lib/cloud/instance"
+)
+
+// ScriptDirs are the first-boot script's directory and its parents below /,
+// nearest first.
+func ScriptDirs() []string {
+	var dirs []string
+	for d := path.Dir(ScriptPath); d != "/"; d = path.Dir(d) {
+		dirs = append(dirs, d)
+	}
+	return dirs
+}
+
 // UnitPath is where the first-boot unit is installed.
 var UnitPath = path.Join(UnitDir, UnitName)
 

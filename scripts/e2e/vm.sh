@@ -142,6 +142,8 @@ extract() {
 		echo "dump -p /etc/machine-id $dir/etc/machine-id"
 		echo "rdump /etc/systemd/system $dir/etc/systemd"
 		echo "rdump /usr/local/libexec/hubsecrets $dir/usr/local/libexec"
+		# The contract: the image profile checks the script's digest against it (HUB060).
+		disk_has "$disk" /etc/hubsecrets && echo "rdump /etc/hubsecrets $dir/etc"
 		disk_has "$disk" /srv/jupyterhub && echo "rdump /srv/jupyterhub $dir/srv"
 		disk_has "$disk" /var/lib/hub-standin && echo "rdump /var/lib/hub-standin $dir/var/lib"
 		disk_has "$disk" /var/lib/cloud/data && echo "rdump /var/lib/cloud/data $dir/var/lib/cloud"
