@@ -167,7 +167,7 @@ func TestRules(t *testing.T) {
 		byID[r.ID] = r
 	}
 	for id, severity := range map[string]string{
-		"HUB001": "deny", "HUB002": "deny", "HUB003": "deny", "HUB004": "deny", "HUB005": "deny",
+		"HUB001": "deny", "HUB002": "deny", "HUB003": "deny", "HUB004": "deny", "HUB005": "deny", "HUB007": "deny",
 		"HUB010": "deny", "HUB011": "deny", "HUB012": "deny", "HUB013": "deny", "HUB014": "deny",
 		"HUB015": "deny", "HUB016": "deny", "HUB017": "deny", "HUB018": "deny", "HUB019": "deny",
 		"HUB020": "deny", "HUB021": "deny", "HUB022": "deny", "HUB023": "deny", "HUB024": "deny",
@@ -183,8 +183,8 @@ func TestRules(t *testing.T) {
 			t.Errorf("rule %s severity %q, want %q", id, got, severity)
 		}
 	}
-	if len(rules) != 54 {
-		t.Errorf("%d rules, want 54", len(rules))
+	if len(rules) != 55 {
+		t.Errorf("%d rules, want 55", len(rules))
 	}
 	// Rules returns a copy: callers cannot change the engine's list.
 	rules[0].ID = "changed"

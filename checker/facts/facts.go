@@ -100,9 +100,19 @@ type Source struct {
 
 // File is what was observed about one path inside the root.
 type File struct {
-	// Path is the path inside the root, absolute, e.g. /srv/jupyterhub/proxy_auth_token.
-	Path   string `json:"path"`
-	Exists bool   `json:"exists"`
+	// Path is the path inside the root, absolute, e.g. /srv/jupyterhub/proxy_auth_token,
+	// as the admin names it: symlinks in its parents are not resolved.
+	Path string `json:"path"`
+	// ResolvedPath is where Path is on the system, the symlinks in its
+	// parents followed inside the root (chroot semantics); set only when
+	// it differs from Path. The last element is never followed.
+	ResolvedPath string `json:"resolved_path,omitempty"`
+	// Parents, for the secrets directory only, are the directories and
+	// symlinks its resolution went through, "/" first, in order: whoever
+	// can write one of those directories can put another directory in
+	// its place.
+	Parents []Parent `json:"parents,omitempty"`
+	Exists  bool     `json:"exists"`
 	// Type is one of the Type* constants; empty when the path does not exist.
 	Type string `json:"type,omitempty"`
 	// LinkTarget is the target of a symlink (never followed).
@@ -123,6 +133,23 @@ type File struct {
 	// DH summarises DH parameters (dhparam.pem).
 	DH *DH `json:"dh,omitempty"`
 	// Error is set when the file exists but could not be read or summarised.
+	Error string `json:"error,omitempty"`
+}
+
+// Parent is one component a path's resolution went through.
+type Parent struct {
+	// Path is the component's own path, free of symlinks.
+	Path       string `json:"path"`
+	Type       string `json:"type"`
+	LinkTarget string `json:"link_target,omitempty"`
+	Mode       int    `json:"mode"`
+	ModeOctal  string `json:"mode_octal"`
+	UID        int    `json:"uid"`
+	GID        int    `json:"gid"`
+	Owner      string `json:"owner"`
+	Group      string `json:"group"`
+	// Error is set when the component is known to be a directory but its
+	// owner and mode are not (an archive member's implied parent).
 	Error string `json:"error,omitempty"`
 }
 

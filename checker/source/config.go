@@ -90,8 +90,12 @@ func typeName(t string) string {
 func (c configFS) resolve(p string) (string, Node, error) {
 	w, err := walk(c.fs, p, true, false)
 	if err != nil {
-		if isNotExist(err) {
+		var re *resolveError
+		switch {
+		case isNotExist(err):
 			return "", Node{}, &fs.PathError{Op: "open", Path: p, Err: fs.ErrNotExist}
+		case errors.As(err, &re):
+			return "", Node{}, fmt.Errorf("%s: %w", re.msg, hubconfig.ErrNotRegular)
 		}
 		return "", Node{}, err
 	}

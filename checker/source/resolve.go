@@ -16,7 +16,6 @@ import (
 	"path"
 
 	"github.com/hubsecrets/packer-plugin-jupyterhub/checker/facts"
-	"github.com/hubsecrets/packer-plugin-jupyterhub/checker/hubconfig"
 )
 
 var (
@@ -32,7 +31,7 @@ var (
 
 // resolveError is a path that does not resolve on the system (a loop, a
 // non-directory in the middle): the program fails too, so for
-// configuration it is hubconfig.ErrNotRegular.
+// configuration it is hubconfig.ErrNotRegular (configFS.resolve).
 type resolveError struct {
 	msg  string
 	kind error // errNotDirectory or errLoop
@@ -40,9 +39,7 @@ type resolveError struct {
 
 func (e *resolveError) Error() string { return e.msg }
 
-func (e *resolveError) Is(target error) bool {
-	return target == e.kind || target == hubconfig.ErrNotRegular
-}
+func (e *resolveError) Is(target error) bool { return target == e.kind }
 
 // hop is one component a resolution went through: a directory or a
 // symlink, with its own path (free of symlinks).
@@ -94,7 +91,7 @@ func walk(fsys FS, p string, followLast, record bool) (walked, error) {
 			continue
 		}
 		if node.Type != facts.TypeDir {
-			return w, &resolveError{fmt.Sprintf("%s: %s is not a directory: %v", p, cur, hubconfig.ErrNotRegular), errNotDirectory}
+			return w, &resolveError{fmt.Sprintf("%s: %s is not a directory", p, cur), errNotDirectory}
 		}
 		next := path.Join(cur, name)
 		last := len(parts) == 0
@@ -121,7 +118,7 @@ func walk(fsys FS, p string, followLast, record bool) (walked, error) {
 		}
 		if n.Type == facts.TypeSymlink {
 			if links++; links > maxSymlinks {
-				return w, &resolveError{fmt.Sprintf("%s: %v: %v", p, errLoop, hubconfig.ErrNotRegular), errLoop}
+				return w, &resolveError{fmt.Sprintf("%s: %v", p, errLoop), errLoop}
 			}
 			if n.LinkTarget == "" {
 				return w, &fs.PathError{Op: "lstat", Path: p, Err: fs.ErrNotExist}
@@ -150,6 +147,9 @@ type resolvedDir struct {
 type resolver struct {
 	fs   FS
 	dirs map[string]resolvedDir
+	// noFollow is the secrets directory: a symlink there is a finding, and
+	// nothing below it is observed.
+	noFollow string
 }
 
 func newResolver(fsys FS) *resolver {
@@ -161,7 +161,7 @@ func (r *resolver) dir(d string) resolvedDir {
 	if rd, ok := r.dirs[d]; ok {
 		return rd
 	}
-	w, err := walk(r.fs, d, true, true)
+	w, err := walk(r.fs, d, d != r.noFollow, true)
 	if err == nil && w.node.Type != facts.TypeDir {
 		err = &resolveError{fmt.Sprintf("%s: not a directory", d), errNotDirectory}
 	}
@@ -173,11 +173,17 @@ func (r *resolver) dir(d string) resolvedDir {
 // lstat describes p with the symlinks in its parents followed, and returns
 // the path it resolved to. A parent that is missing or not a directory
 // means p does not exist (fs.ErrNotExist), as on the system; a loop is a
-// *resolveError.
+// *resolveError for the first path asked about below it, and absence for
+// the others (it is reported once).
 func (r *resolver) lstat(p string) (Node, string, error) {
 	if p == "/" {
 		n, err := r.fs.Lstat("/")
 		return n, "/", err
+	}
+	for a := path.Dir(p); a != "/"; a = path.Dir(a) {
+		if rd, ok := r.dirs[a]; ok && errors.Is(rd.err, errLoop) && a != path.Dir(p) {
+			return Node{}, "", &fs.PathError{Op: "lstat", Path: p, Err: fs.ErrNotExist}
+		}
 	}
 	rd := r.dir(path.Dir(p))
 	switch {
