@@ -67,7 +67,7 @@ func (t *tarFS) unresolved(opt Options, extra *tarExtra) (string, bool) {
 	res.noFollow = opt.Dir
 	var why string
 	add := func(logical, p string, n int64) {
-		if _, ok := extra.read[p]; ok || t.kept(p) != nil {
+		if _, ok := extra.read[p]; ok || t.paths[p] != nil {
 			return
 		}
 		extra.read[p] = n
@@ -89,6 +89,13 @@ func (t *tarFS) unresolved(opt Options, extra *tarExtra) (string, bool) {
 			continue
 		}
 		rd := res.dir(path.Dir(p))
+		// A directory on the way known only as a parent of what the
+		// configuration regions kept (a DH file found anywhere): plan it.
+		for _, h := range rd.w.hops {
+			if h.err != nil && !errors.Is(h.err, errRootUnknown) {
+				add(p, h.path, 0)
+			}
+		}
 		var real string
 		if rd.err != nil {
 			c, ok := candidate(rd.w, rd.err)
