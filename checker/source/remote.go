@@ -42,6 +42,14 @@ import (
 //	G Hpattern [Hmatch]                an include pattern was expanded [to this match]
 //	end
 //
+// Every planned path is walked on the target as Collect resolves it
+// (resolve.go): wk stats each component it traverses ("/" first), follows
+// the symlinks in the parents with readlink (at most 40), and leaves the
+// path it resolved to in $wr, through which files are read (C) and the
+// secrets directory listed (D); that directory itself is never followed,
+// and what is in it is observed only when it is a directory. So ParseRemote's
+// FS answers every Lstat the resolver makes, with the paths it makes them.
+//
 // Configuration files are read on the target as their programs read them
 // (following symlinks): the hub's jupyterhub_config.py, and nginx's main
 // file and everything its include directives name, found by a small awk
