@@ -53,7 +53,7 @@ type hop struct {
 type walked struct {
 	path string // the resolved path: no symlink in it but perhaps the last element
 	node Node   // what path is
-	hops []hop  // components traversed before the last, "/" first (when recorded)
+	hops []hop  // components looked up, "/" first, the last one when followed (when recorded)
 	// On an Lstat error other than absence: the component that failed and
 	// the components not walked after it.
 	failed string
