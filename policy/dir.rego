@@ -108,7 +108,7 @@ deny contains finding(rego.metadata.rule(), p.path, msg, fix) if {
 	problems := [why | some why in parent_problems(p)]
 	count(problems) > 0
 	msg := sprintf(
-		"%s, a directory on the way to the secrets directory %s, %s: that user can rename the secrets directory away and put their own in its place.",
+		"%s, a directory on the way to the secrets directory %s, %s: whoever controls it can rename the secrets directory away and put their own in its place.",
 		[show(p.path), show(dir.path), concat(" and ", problems)],
 	)
 	fix := concat(" && ", [f | some f in parent_fixes(p)])
