@@ -142,3 +142,47 @@ deny contains finding(rego.metadata.rule(), dir.path, msg, fix) if {
 	)
 	fix := "sudo install -d -m 0755 -o root /srv/jupyterhub  # a directory of its own; then point the hub (cookie_secret_file), nginx (ssl_dhparam) and hubsecrets (--dir, the provisioner's directory) at it"
 }
+
+# METADATA
+# title: Parent of the secrets directory changeable by others
+# description: >-
+#   A directory on the way to the secrets directory (each directory its path
+#   resolves through, up to /, including those holding a symlink followed on
+#   the way) is not owned by root or the dir_owner parameter, or is writable
+#   by group or others without the sticky bit. Whoever can write it can
+#   rename the secrets directory away and put their own in its place.
+# custom:
+#   id: HUB007
+#   severity: deny
+deny contains finding(rego.metadata.rule(), p.path, msg, fix) if {
+	some p in object.get(dir, "parents", [])
+	p.type == "dir"
+	not p.error
+	problems := [why | some why in parent_problems(p)]
+	count(problems) > 0
+	msg := sprintf(
+		"%s, a directory on the way to the secrets directory %s, %s: whoever controls it can rename the secrets directory away and put their own in its place.",
+		[show(p.path), show(dir.path), concat(" and ", problems)],
+	)
+	fix := concat(" && ", [f | some f in parent_fixes(p)])
+}
+
+parent_owner_ok(p) if owner_is(p, "root")
+
+parent_owner_ok(p) if owner_is(p, cfg.dir_owner)
+
+parent_writable(p) if {
+	group_other_write(p.mode) != 0
+	bits.and(p.mode, 512) == 0 # 0o1000: sticky, only owners rename
+}
+
+parent_problems(p) := {sprintf("is owned by %s, not root", [owner_text(p)]) |
+	not parent_owner_ok(p)
+} | {sprintf("has mode %s (writable by others, no sticky bit)", [mode_text(p.mode)]) |
+	parent_writable(p)
+}
+
+parent_fixes(p) := array.concat(
+	[sprintf("sudo chown root %s", [sh(p.path)]) | not parent_owner_ok(p)],
+	[sprintf("sudo chmod go-w %s", [sh(p.path)]) | parent_writable(p)],
+)

@@ -125,3 +125,45 @@ test_hub006_no_fix_changes_a_system_directory if {
 	not "HUB040" in ids(warns(etc))
 	"HUB040" in ids(warns(set(etc, "/dir/path", "/etc/jupyterhub")))
 }
+
+parents(list) := merge(good_instance, {"dir": object.union(good_instance.dir, {"parents": list})})
+
+root_parent(path) := {"path": path, "type": "dir", "mode": 493, "mode_octal": "0755", "uid": 0, "gid": 0, "owner": "root", "group": "root"}
+
+test_hub007_parent_world_writable if {
+	doc := parents([root_parent("/"), object.union(root_parent("/srv"), {"mode": 511})]) # 0o777
+	f := the(denies(doc), "HUB007")
+	f.path == "/srv"
+	contains(f.msg, "mode 0777")
+	f.fix == "sudo chmod go-w /srv"
+}
+
+test_hub007_parent_wrong_owner if {
+	doc := parents([root_parent("/"), object.union(root_parent("/data"), {"uid": 1000, "owner": ""})])
+	f := the(denies(doc), "HUB007")
+	contains(f.msg, "uid 1000")
+	f.fix == "sudo chown root /data"
+}
+
+test_hub007_both_fixes if {
+	doc := parents([object.union(root_parent("/srv"), {"uid": 1000, "owner": "jovyan", "mode": 509})]) # 0o775
+	f := the(denies(doc), "HUB007")
+	f.fix == "sudo chown root /srv && sudo chmod go-w /srv"
+}
+
+test_hub007_not_for_sticky_root_owned_or_links if {
+	doc := parents([
+		root_parent("/"),
+		object.union(root_parent("/srv"), {"mode": 1023}), # 0o1777
+		{"path": "/data", "type": "symlink", "link_target": "/x", "mode": 511, "uid": 1000, "gid": 0, "owner": "", "group": ""},
+		object.union(root_parent("/x"), {"error": "owner and mode unknown", "uid": 1000}),
+	])
+	not "HUB007" in ids(denies(doc))
+	not "HUB007" in ids(denies(good_instance))
+}
+
+test_hub007_not_for_dir_owner if {
+	doc := parents([object.union(root_parent("/srv"), {"uid": 990, "owner": "hub"})])
+	not "HUB007" in ids(denies_with(doc, {"dir_owner": "hub"}))
+	"HUB007" in ids(denies(doc))
+}

@@ -66,7 +66,7 @@ type Document struct {
 	// Parent is the search for copies of the live secrets beside the
 	// secrets directory; nil when there is nothing to search (the
 	// directory is missing or not a directory, or its parent is /).
-	Parent *Parent `json:"parent,omitempty"`
+	Parent *Beside `json:"parent,omitempty"`
 	// FirstBoot holds the first-boot payload's files, keyed by FirstBoot*.
 	FirstBoot map[string]File `json:"firstboot"`
 	// FirstBootDirs are the first-boot script's directory and its parents
@@ -113,9 +113,19 @@ type Source struct {
 
 // File is what was observed about one path inside the root.
 type File struct {
-	// Path is the path inside the root, absolute, e.g. /srv/jupyterhub/proxy_auth_token.
-	Path   string `json:"path"`
-	Exists bool   `json:"exists"`
+	// Path is the path inside the root, absolute, e.g. /srv/jupyterhub/proxy_auth_token,
+	// as the admin names it: symlinks in its parents are not resolved.
+	Path string `json:"path"`
+	// ResolvedPath is where Path is on the system, the symlinks in its
+	// parents followed inside the root (chroot semantics); set only when
+	// it differs from Path. The last element is never followed.
+	ResolvedPath string `json:"resolved_path,omitempty"`
+	// Parents, for the secrets directory only, are the directories and
+	// symlinks its resolution went through, "/" first, in order: whoever
+	// can write one of those directories can put another directory in
+	// its place.
+	Parents []Parent `json:"parents,omitempty"`
+	Exists  bool     `json:"exists"`
 	// Type is one of the Type* constants; empty when the path does not exist.
 	Type string `json:"type,omitempty"`
 	// LinkTarget is the target of a symlink (never followed).
@@ -140,6 +150,23 @@ type File struct {
 	// regular file or is larger than the collector reads.
 	SHA256 string `json:"sha256,omitempty"`
 	// Error is set when the file exists but could not be read or summarised.
+	Error string `json:"error,omitempty"`
+}
+
+// Parent is one component a path's resolution went through.
+type Parent struct {
+	// Path is the component's own path, free of symlinks.
+	Path       string `json:"path"`
+	Type       string `json:"type"`
+	LinkTarget string `json:"link_target,omitempty"`
+	Mode       int    `json:"mode"`
+	ModeOctal  string `json:"mode_octal"`
+	UID        int    `json:"uid"`
+	GID        int    `json:"gid"`
+	Owner      string `json:"owner"`
+	Group      string `json:"group"`
+	// Error is set when the component is known to be a directory but its
+	// owner and mode are not (an archive member's implied parent).
 	Error string `json:"error,omitempty"`
 }
 
@@ -226,9 +253,9 @@ type Entry struct {
 	CopyOf string `json:"copy_of,omitempty"`
 }
 
-// Parent is what was found in the secrets directory's parent (e.g. /srv),
+// Beside is what was found in the secrets directory's parent (e.g. /srv),
 // not recursively: the entries that hold a copy of a live secret.
-type Parent struct {
+type Beside struct {
 	Path string `json:"path"`
 	// Searched is false when the parent holds too many entries (more than
 	// 100, the secrets directory aside) to look at: no copy was looked for.

@@ -91,7 +91,9 @@ func Collect(ctx context.Context, fsys FS, src facts.Source, opt Options) (*fact
 	if err := opt.validate(); err != nil {
 		return nil, err
 	}
-	c := &collector{fs: fsys, doc: &facts.Document{
+	res := newResolver(fsys)
+	res.noFollow = opt.Dir
+	c := &collector{fs: fsys, res: res, doc: &facts.Document{
 		Schema:     facts.Schema,
 		Source:     src,
 		Files:      map[string]facts.File{},
@@ -107,14 +109,15 @@ func Collect(ctx context.Context, fsys FS, src facts.Source, opt Options) (*fact
 
 	doc := c.doc
 	doc.Dir = c.stat(opt.Dir)
+	doc.Dir.Parents = c.parents(opt.Dir)
 	for _, e := range expected {
 		doc.Files[e.key] = c.stat(path.Join(opt.Dir, e.name))
 	}
 	c.summariseSecrets()
 	c.summariseDH(facts.DHParam)
 	if doc.Dir.Type == facts.TypeDir {
-		c.unexpected(opt.Dir)
-		c.findCopies()
+		c.unexpected(opt.Dir, realPath(doc.Dir))
+		c.findCopies(realPath(doc.Dir))
 	}
 	c.parentCopies(opt.Dir)
 
@@ -146,6 +149,7 @@ func Collect(ctx context.Context, fsys FS, src facts.Source, opt Options) (*fact
 
 type collector struct {
 	fs     FS
+	res    *resolver
 	doc    *facts.Document
 	users  map[int]string
 	groups map[int]string
@@ -157,16 +161,20 @@ func (c *collector) fail(p string, err error) string {
 	return err.Error()
 }
 
-// stat observes one path without following a symlink.
+// stat observes one path without following a symlink as its last element;
+// symlinks in its parents are followed (resolve.go).
 func (c *collector) stat(p string) facts.File {
 	f := facts.File{Path: p}
-	n, err := c.fs.Lstat(p)
+	n, real, err := c.lstat(p)
 	if isNotExist(err) {
 		return f
 	}
 	if err != nil {
 		f.Error = c.fail(p, err)
 		return f
+	}
+	if real != p {
+		f.ResolvedPath = real
 	}
 	f.Exists = true
 	f.Type = n.Type
@@ -179,6 +187,59 @@ func (c *collector) stat(p string) facts.File {
 	return f
 }
 
+// lstat describes p as stat does, and returns where p resolved to.
+func (c *collector) lstat(p string) (Node, string, error) {
+	if c.res == nil {
+		c.res = newResolver(c.fs)
+	}
+	return c.res.lstat(p)
+}
+
+// readPrefix reads p with the symlinks in its parents followed (a final
+// symlink is refused by the FS).
+func (c *collector) readPrefix(p string, n int64) ([]byte, error) {
+	_, real, err := c.lstat(p)
+	if err != nil {
+		return nil, err
+	}
+	return c.fs.ReadPrefix(real, n)
+}
+
+// realPath is where an observed file is on the system.
+func realPath(f facts.File) string {
+	if f.ResolvedPath != "" {
+		return f.ResolvedPath
+	}
+	return f.Path
+}
+
+// parents describes the components the resolution of p's parent went
+// through, "/" first. One that could not be described is an error, but
+// for the root itself, which an archive need not describe.
+func (c *collector) parents(p string) []facts.Parent {
+	if p == "/" {
+		return nil
+	}
+	rd := c.res.dir(path.Dir(p))
+	out := []facts.Parent{}
+	for _, h := range rd.w.hops {
+		e := facts.Parent{
+			Path: h.path, Type: h.node.Type, LinkTarget: h.node.LinkTarget,
+			Mode: h.node.Mode, ModeOctal: fmt.Sprintf("%04o", h.node.Mode),
+			UID: h.node.UID, GID: h.node.GID,
+			Owner: c.users[h.node.UID], Group: c.groups[h.node.GID],
+		}
+		if h.err != nil {
+			e = facts.Parent{Path: h.path, Type: facts.TypeDir, Error: h.err.Error()}
+			if !errors.Is(h.err, errRootUnknown) {
+				c.fail(h.path, h.err)
+			}
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
 // read returns a bounded prefix of an existing regular file and whether the
 // file held more; on error it records it on the file.
 func (c *collector) read(key string, limit int64) ([]byte, bool, bool) {
@@ -186,7 +247,7 @@ func (c *collector) read(key string, limit int64) ([]byte, bool, bool) {
 	if !f.Exists || f.Type != facts.TypeFile || f.Error != "" {
 		return nil, false, false
 	}
-	b, err := c.fs.ReadPrefix(f.Path, limit+1)
+	b, err := c.fs.ReadPrefix(realPath(f), limit+1)
 	if err != nil {
 		f.Error = c.fail(f.Path, err)
 		c.doc.Files[key] = f
@@ -271,9 +332,9 @@ func (c *collector) summariseDH(key string) {
 }
 
 // unexpected lists directory entries that are neither expected files nor
-// hubsecrets' own bookkeeping.
-func (c *collector) unexpected(dir string) {
-	names, err := c.fs.ReadDir(dir)
+// hubsecrets' own bookkeeping; real is where dir resolved to.
+func (c *collector) unexpected(dir, real string) {
+	names, err := c.fs.ReadDir(real)
 	if err != nil {
 		c.doc.Dir.Error = c.fail(dir, err)
 		return
@@ -314,7 +375,7 @@ func (c *collector) machineID() facts.MachineID {
 		m.State = facts.MachineIDInvalid
 		return m
 	}
-	b, err := c.fs.ReadPrefix(layout.MachineIDPath, 64)
+	b, err := c.readPrefix(layout.MachineIDPath, 64)
 	if err != nil {
 		c.fail(layout.MachineIDPath, err)
 		m.State = facts.MachineIDInvalid
@@ -331,7 +392,7 @@ func (c *collector) contract() facts.Contract {
 	if !k.Exists || k.Error != "" || k.Type != facts.TypeFile {
 		return k
 	}
-	b, err := c.fs.ReadPrefix(layout.ContractPath, contract.MaxSize+1)
+	b, err := c.fs.ReadPrefix(realPath(k.File), contract.MaxSize+1)
 	switch {
 	case err != nil:
 		k.Error = c.fail(layout.ContractPath, err)
@@ -382,14 +443,14 @@ func (c *collector) accounts() {
 
 func (c *collector) idNames(p string) map[int]string {
 	names := map[int]string{}
-	n, err := c.fs.Lstat(p)
+	n, real, err := c.lstat(p)
 	if err != nil || n.Type != facts.TypeFile {
 		if err != nil && !isNotExist(err) {
 			c.fail(p, err)
 		}
 		return names
 	}
-	b, err := c.fs.ReadPrefix(p, accountReadLimit)
+	b, err := c.fs.ReadPrefix(real, accountReadLimit)
 	if err != nil {
 		c.fail(p, err)
 		return names
@@ -430,7 +491,7 @@ func CollectDHParam(ctx context.Context, fsys FS, src facts.Source, p string) (*
 	if !path.IsAbs(p) || path.Clean(p) != p || p == "/" {
 		return nil, fmt.Errorf("DH parameters file %q: want an absolute, clean path", p)
 	}
-	c := &collector{fs: fsys, doc: &facts.Document{
+	c := &collector{fs: fsys, res: newResolver(fsys), doc: &facts.Document{
 		Schema: facts.Schema, Source: src,
 		Files: map[string]facts.File{}, FirstBoot: map[string]facts.File{},
 		Unexpected: []facts.Entry{}, Errors: []string{}, HubUnit: layout.DefaultHubUnit,

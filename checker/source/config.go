@@ -82,60 +82,24 @@ func typeName(t string) string {
 	return "not a regular file"
 }
 
-// resolve follows symlinks in every component of p inside the root and
-// returns the path with none left and what it is. A missing component is
-// fs.ErrNotExist; a loop or a non-directory in the middle is
-// hubconfig.ErrNotRegular (the program fails too); anything else is an
-// observation error.
+// resolve follows symlinks in every component of p inside the root (see
+// walk in resolve.go) and returns the path with none left and what it is.
+// A missing component is fs.ErrNotExist; a loop or a non-directory in the
+// middle is hubconfig.ErrNotRegular (the program fails too); anything else
+// is an observation error.
 func (c configFS) resolve(p string) (string, Node, error) {
-	parts := splitPath(p)
-	cur := "/"
-	node := Node{Type: facts.TypeDir}
-	links := 0
-	for len(parts) > 0 {
-		name := parts[0]
-		parts = parts[1:]
-		switch name {
-		case ".":
-			continue
-		case "..":
-			cur = path.Dir(cur)
-			node = Node{Type: facts.TypeDir}
-			continue
+	w, err := walk(c.fs, p, true, false)
+	if err != nil {
+		var re *resolveError
+		switch {
+		case isNotExist(err):
+			return "", Node{}, &fs.PathError{Op: "open", Path: p, Err: fs.ErrNotExist}
+		case errors.As(err, &re):
+			return "", Node{}, fmt.Errorf("%s: %w", re.msg, hubconfig.ErrNotRegular)
 		}
-		if node.Type != facts.TypeDir {
-			return "", Node{}, fmt.Errorf("%s: %s is not a directory: %w", p, cur, hubconfig.ErrNotRegular)
-		}
-		next := path.Join(cur, name)
-		n, err := c.fs.Lstat(next)
-		if err != nil {
-			if d, ok := c.fs.(impliedDirs); ok && !isNotExist(err) && d.impliedDir(next) {
-				n, err = Node{Type: facts.TypeDir}, nil
-			}
-		}
-		if err != nil {
-			if isNotExist(err) {
-				return "", Node{}, &fs.PathError{Op: "open", Path: p, Err: fs.ErrNotExist}
-			}
-			return "", Node{}, err
-		}
-		if n.Type == facts.TypeSymlink {
-			if links++; links > maxSymlinks {
-				return "", Node{}, fmt.Errorf("%s: too many levels of symbolic links: %w", p, hubconfig.ErrNotRegular)
-			}
-			if n.LinkTarget == "" {
-				return "", Node{}, &fs.PathError{Op: "open", Path: p, Err: fs.ErrNotExist}
-			}
-			if path.IsAbs(n.LinkTarget) {
-				cur = "/"
-			}
-			node = Node{Type: facts.TypeDir}
-			parts = append(splitPath(n.LinkTarget), parts...)
-			continue
-		}
-		cur, node = next, n
+		return "", Node{}, err
 	}
-	return cur, node, nil
+	return w.path, w.node, nil
 }
 
 func splitPath(p string) []string {

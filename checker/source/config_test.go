@@ -450,7 +450,7 @@ func TestTarConfigLimits(t *testing.T) {
 	tr.Write("/opt/dh/notpem", 0o644, "garbage")
 	doc := collectTar(t, tarOf(t, tr.Root), Options{})
 	joined := strings.Join(doc.Errors, "\n")
-	for _, want := range []string{"/opt/site/hub.conf: /opt: not collected from the archive", "extract the archive and use --root", "/opt/dh/notpem: not collected"} {
+	for _, want := range []string{"/opt/site/hub.conf: /opt: not collected from the archive", "extract the archive and use --root", "/opt/dh/notpem: /opt: not collected"} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("errors %q lack %q", doc.Errors, want)
 		}

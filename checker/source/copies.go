@@ -23,7 +23,8 @@ const copyReadLimit = secretReadLimit
 // findCopies sets CopyOf on the unexpected entries whose content equals a
 // live secret (read whole, not empty). A file that cannot be read is an
 // error: it may be a copy, so nothing unobserved passes.
-func (c *collector) findCopies() {
+// real is where the secrets directory resolved to.
+func (c *collector) findCopies(real string) {
 	live, done := c.liveSecrets()
 	defer done()
 	if len(live) == 0 {
@@ -32,7 +33,7 @@ func (c *collector) findCopies() {
 	for i := range c.doc.Unexpected {
 		e := &c.doc.Unexpected[i]
 		if e.Type == facts.TypeFile && e.Size <= copyReadLimit {
-			e.CopyOf = c.copyOf(e.Path, live)
+			e.CopyOf = c.copyOf(e.Path, path.Join(real, e.Name), live)
 		}
 	}
 }
@@ -49,7 +50,7 @@ func (c *collector) liveSecrets() (live map[string][]byte, done func()) {
 		if f.Secret == nil || f.Secret.Truncated || f.Secret.Encoding == facts.EncodingEmpty || f.Error != "" {
 			continue
 		}
-		b, err := c.fs.ReadPrefix(f.Path, secretReadLimit)
+		b, err := c.fs.ReadPrefix(realPath(f), secretReadLimit)
 		if err != nil {
 			continue // read a moment ago: summariseSecrets reported what it could
 		}
@@ -67,8 +68,8 @@ func (c *collector) liveSecrets() (live map[string][]byte, done func()) {
 // secrets and returns the key of the one it equals, or "". A file that
 // cannot be read is an error: it may be a copy, and nothing unobserved
 // passes.
-func (c *collector) copyOf(p string, live map[string][]byte) string {
-	b, err := c.fs.ReadPrefix(p, copyReadLimit+1)
+func (c *collector) copyOf(p, real string, live map[string][]byte) string {
+	b, err := c.fs.ReadPrefix(real, copyReadLimit+1)
 	if err != nil {
 		c.fail(p, fmt.Errorf("could not compare it with the secrets: %w", err))
 		return ""
@@ -96,10 +97,14 @@ func (c *collector) parentCopies(dir string) {
 	if parent == "/" || c.doc.Dir.Type != facts.TypeDir {
 		return
 	}
-	p := &facts.Parent{Path: parent, Copies: []facts.Entry{}}
+	p := &facts.Beside{Path: parent, Copies: []facts.Entry{}}
 	c.doc.Parent = p
-	// Only a real directory is searched: a symlinked parent is the
-	// path resolver's business, not this search's.
+	// Only a real directory reached without a symlink is searched: every
+	// source then lists the same path (a symlinked way to it is recorded
+	// in dir.parents and judged there).
+	if c.doc.Dir.ResolvedPath != "" {
+		return
+	}
 	if n, err := c.fs.Lstat(parent); err != nil || n.Type != facts.TypeDir {
 		return
 	}
@@ -126,7 +131,7 @@ func (c *collector) parentCopies(dir string) {
 		}
 		e := facts.Entry{Name: name, Path: st.Path, Type: st.Type, Size: st.Size,
 			Mode: st.Mode, UID: st.UID, GID: st.GID, Owner: st.Owner, Group: st.Group}
-		if e.CopyOf = c.copyOf(e.Path, live); e.CopyOf != "" {
+		if e.CopyOf = c.copyOf(e.Path, realPath(st), live); e.CopyOf != "" {
 			p.Copies = append(p.Copies, e)
 		}
 	}

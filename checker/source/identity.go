@@ -71,14 +71,14 @@ func (c *collector) instance(stampPath string, live bool) facts.Instance {
 
 // readStamp reads the stamp's first line (a hash, not a secret).
 func (c *collector) readStamp(p string) (string, string) {
-	n, err := c.fs.Lstat(p)
+	n, err := c.lstatNode(p)
 	switch {
 	case isNotExist(err):
 		return "", facts.StampAbsent
 	case err != nil || n.Type != facts.TypeFile:
 		return "", facts.StampUnreadable
 	}
-	b, err := c.fs.ReadPrefix(p, stampReadLimit)
+	b, err := c.readPrefix(p, stampReadLimit)
 	if err != nil {
 		return "", facts.StampUnreadable
 	}
@@ -94,7 +94,7 @@ func (c *collector) readStamp(p string) (string, string) {
 // identityFrom reads one identity source as the script does; why says why
 // a source holding an id was skipped.
 func (c *collector) identityFrom(s firstboot.IdentitySource) (id, why string, ok bool) {
-	n, err := c.fs.Lstat(s.Path)
+	n, err := c.lstatNode(s.Path)
 	if err != nil {
 		if !isNotExist(err) {
 			c.fail(s.Path, err)
@@ -109,12 +109,12 @@ func (c *collector) identityFrom(s firstboot.IdentitySource) (id, why string, ok
 	}
 	switch s.Kind {
 	case firstboot.IDCloudInitData:
-		if d, err := c.fs.Lstat(firstboot.DefaultCloudInitRunDir); err != nil || d.Type != facts.TypeDir {
+		if d, err := c.lstatNode(firstboot.DefaultCloudInitRunDir); err != nil || d.Type != facts.TypeDir {
 			return "", "cloud-init did not run on this boot", false
 		}
 	case firstboot.IDDMI:
 		for _, m := range firstboot.DefaultContainerMarkers {
-			if _, err := c.fs.Lstat(m); err == nil {
+			if _, err := c.lstatNode(m); err == nil {
 				return "", "a container sees its host's", false
 			}
 		}
@@ -123,7 +123,7 @@ func (c *collector) identityFrom(s firstboot.IdentitySource) (id, why string, ok
 			return "", "made for this boot only (a read-only root)", false
 		}
 	}
-	b, err := c.fs.ReadPrefix(s.Path, idReadLimit)
+	b, err := c.readPrefix(s.Path, idReadLimit)
 	if err != nil {
 		c.fail(s.Path, err)
 		return "", "", false
@@ -157,7 +157,7 @@ func unsetDMI(id string) bool {
 
 // mounted says whether p is a mount point in the root's mount table.
 func (c *collector) mounted(p string) bool {
-	b, err := c.fs.ReadPrefix(firstboot.DefaultMountInfo, mountInfoReadLimit)
+	b, err := c.readPrefix(firstboot.DefaultMountInfo, mountInfoReadLimit)
 	if err != nil {
 		return false
 	}
@@ -167,4 +167,10 @@ func (c *collector) mounted(p string) bool {
 		}
 	}
 	return false
+}
+
+// lstatNode is lstat without the resolved path.
+func (c *collector) lstatNode(p string) (Node, error) {
+	n, _, err := c.lstat(p)
+	return n, err
 }

@@ -43,6 +43,14 @@ import (
 //	G Hpattern [Hmatch]                an include pattern was expanded [to this match]
 //	end
 //
+// Every planned path is walked on the target as Collect resolves it
+// (resolve.go): wk stats each component it traverses ("/" first), follows
+// the symlinks in the parents with readlink (at most 40), and leaves the
+// path it resolved to in $wr, through which files are read (C) and the
+// secrets directory listed (D); that directory itself is never followed,
+// and what is in it is observed only when it is a directory. So ParseRemote's
+// FS answers every Lstat the resolver makes, with the paths it makes them.
+//
 // Configuration files are read on the target as their programs read them
 // (following symlinks): the hub's jupyterhub_config.py, and nginx's main
 // file and everything its include directives name, found by a small awk
@@ -120,6 +128,31 @@ st() {
 	else echo "E $(hx "$1") $(hx 'stat failed')"; return; fi
 	echo "S $(hx "$1") $s"
 	if [ -h "$1" ]; then echo "L $(hx "$1") $(hx "$(readlink -- "$1")")"; fi
+}
+sx() { case "$NL$wseen$NL" in *"$NL$1$NL"*) ;; *) wseen=$wseen$NL$1; st "$1" ;; esac; }
+wk() {
+	wq=$1 wc= wn=0 wr=
+	sx /
+	while :; do
+		while [ "${wq#/}" != "$wq" ]; do wq=${wq#/}; done
+		[ -n "$wq" ] || { wr=${wc:-/}; return 0; }
+		c=${wq%%/*}
+		case $wq in */*) wq=${wq#*/} ;; *) wq= ;; esac
+		case $c in .) continue ;; ..) wc=${wc%/*}; continue ;; esac
+		while [ "${wq#/}" != "$wq" ]; do wq=${wq#/}; done
+		p=$wc/$c
+		sx "$p"
+		if [ -z "$wq" ]; then wr=$p; return 0; fi
+		if [ -h "$p" ]; then
+			wn=$((wn + 1)); [ "$wn" -le MAXLINKS ] || return 0
+			t=$(readlink -- "$p"); [ -n "$t" ] || return 0
+			case $t in /*) wc= ;; esac
+			wq=$t/$wq
+			continue
+		fi
+		[ -d "$p" ] || return 0
+		wc=$p
+	done
 }
 rd() {
 	if [ -f "$1" ] && [ ! -h "$1" ]; then
@@ -226,7 +259,7 @@ ngx() {
 			case $a in /*) ;; *) a=$pre/$a ;; esac
 			case $k in
 			i) case $a in *[*?[]*) gl "$a" ;; *) ngxq=$ngxq$NL$a ;; esac ;;
-			d) case "$NL$dhs$NL" in *"$NL$a$NL"*) ;; *) dhs=$dhs$NL$a; st "$a"; rf "$a" DHREAD || : ;; esac ;;
+			d) case "$NL$dhs$NL" in *"$NL$a$NL"*) ;; *) dhs=$dhs$NL$a; wk "$a"; rf "$a" DHREAD || : ;; esac ;;
 			esac
 		done <<HUBSECRETS_EOF
 $refs
@@ -255,10 +288,26 @@ func RemoteScript(opt Options) string {
 		"MAXTOTAL", strconv.Itoa(hubconfig.MaxTotal),
 		"MAXGLOB", strconv.Itoa(maxGlobMatches),
 		"DHREAD", strconv.Itoa(dhparamReadLimit+1),
+		"MAXLINKS", strconv.Itoa(maxSymlinks),
 	).Replace(remoteFuncs))
 	b.WriteString("echo '" + remoteMagic + "'\n")
+	// Every path is walked as Collect resolves it (resolve.go): each
+	// component stat'ed, symlinks in the parents followed; the secrets
+	// directory is never followed, and what is in it is read through the
+	// path it resolved to (dr), when it is a directory.
+	fmt.Fprintf(&b, "wk %s; dr=$wr; [ -d \"$dr\" ] && [ ! -h \"$dr\" ] || dr=\n", shQuote(p.list))
+	where := func(q string) string {
+		if path.Dir(q) == p.list {
+			return "[ -z \"$dr\" ] || %s \"$dr\"/" + shQuote(path.Base(q))
+		}
+		return "wk " + shQuote(q) + "; %s \"$wr\""
+	}
 	for _, s := range p.stat {
-		fmt.Fprintf(&b, "st %s\n", shQuote(s))
+		if path.Dir(s) == p.list {
+			fmt.Fprintf(&b, where(s)+"\n", "sx")
+		} else {
+			fmt.Fprintf(&b, "wk %s\n", shQuote(s))
+		}
 	}
 	reads := make([]string, 0, len(p.read))
 	for r := range p.read {
@@ -266,9 +315,9 @@ func RemoteScript(opt Options) string {
 	}
 	sort.Strings(reads)
 	for _, r := range reads {
-		fmt.Fprintf(&b, "rd %s %d\n", shQuote(r), p.read[r])
+		fmt.Fprintf(&b, where(r)+" %d\n", "rd", p.read[r])
 	}
-	fmt.Fprintf(&b, "ls1 %s\n", shQuote(p.list))
+	b.WriteString("ls1 \"$dr\"\n")
 	if p.parent != "" {
 		fmt.Fprintf(&b, "lsp %s %s\n", shQuote(p.parent), shQuote(p.list))
 	}

@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"io"
 	"path"
+	"slices"
 
 	"github.com/hubsecrets/packer-plugin-jupyterhub/checker/hubconfig"
 )
@@ -35,10 +36,18 @@ import (
 //     linkCachePrefix bytes); a link carries at most that much content. A
 //     link on an observed path whose target is no longer known, or whose
 //     content was not kept, is an error on that path.
-//   - Symlinks are reported with their target, never followed. Unlike DirFS
-//     (os.Root follows a relative in-root symlink), a path below a symlinked
-//     directory is an error: resolving it would need members the single pass
-//     may already have skipped.
+//   - Symlinks are reported with their target; the FS never follows one.
+//     Collect resolves the symlinks in a path's parents itself (resolve.go),
+//     asking Lstat only for paths free of symlinks. When that resolution
+//     goes through a symlink to a path the pass did not keep (/srv ->
+//     /data/srv), the archive is read again with the resolved paths
+//     planned (tar_resolve.go): a file is reopened at its start, a
+//     compressed one decompressed again; standard input cannot be, and is
+//     an error that says to pass the archive as a file. Asked directly, a
+//     path below a symlinked directory is still an error.
+//   - The root directory is the "./" member; without one, its owner and
+//     mode are unknown (the extracting system decides them), which is
+//     said but is no error.
 //   - A path present only as the parent of other members has no owner or
 //     mode of its own: an error, never invented data.
 //   - Configuration files are read following symlinks (see config.go), so
@@ -130,27 +139,45 @@ func OpenTar(r io.Reader, opt Options) (FS, error) {
 	if err := opt.validate(); err != nil {
 		return nil, err
 	}
+	return openTarResolving(r, opt)
+}
+
+// scanTar runs one pass over the archive from r's current position.
+func scanTar(r io.Reader, opt Options, extra *tarExtra) (*tarFS, error) {
 	s, err := openStream(r)
 	if err != nil {
 		return nil, err
 	}
 	defer s.close()
-	t := newTarFS(opt)
+	t := newTarFS(opt, extra)
 	err = t.scan(s)
 	// The cache holds small files from anywhere in the archive: zero them,
 	// they may be someone's secret.
 	t.cache.clear()
 	t.cache = nil
 	if err != nil {
+		t.discard()
 		return nil, err
 	}
 	return t, nil
 }
 
-func newTarFS(opt Options) *tarFS {
+func newTarFS(opt Options, extra *tarExtra) *tarFS {
 	plan := planFor(opt)
+	dir := opt.Dir
+	if extra != nil {
+		if extra.dir != "" {
+			dir = extra.dir
+		}
+		for p, n := range extra.read {
+			if !slices.Contains(plan.stat, p) {
+				plan.stat = append(plan.stat, p)
+			}
+			plan.read[p] = max(plan.read[p], n)
+		}
+	}
 	t := &tarFS{
-		dir:      opt.Dir,
+		dir:      dir,
 		paths:    map[string]*tarEntry{},
 		children: map[string]*tarEntry{},
 		cache:    newLinkCache(linkCacheBudget),
@@ -162,6 +189,7 @@ func newTarFS(opt Options) *tarFS {
 	t.parent, t.parentKids = plan.parent, map[string]*tarEntry{}
 	plan.stat = append(plan.stat, opt.HubConfig)
 	plan.read[opt.HubConfig] = hubconfig.MaxFileSize + 1
+	t.paths["/"] = &tarEntry{}
 	for _, p := range plan.stat {
 		t.paths[p] = &tarEntry{limit: plan.read[p]}
 		for a := path.Dir(p); a != "/"; a = path.Dir(a) {

@@ -105,6 +105,9 @@ func (t *tarFS) keepDH(p string, size int64) *tarEntry {
 // impliedDir implements impliedDirs: p is a directory because members lie
 // below it, though none describes it.
 func (t *tarFS) impliedDir(p string) bool {
+	if p == "/" {
+		return true
+	}
 	e := t.kept(p)
 	return e != nil && !e.seen && e.implied
 }

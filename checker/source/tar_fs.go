@@ -51,7 +51,7 @@ func (t *tarFS) lookup(p string) (*tarEntry, error) {
 		if t.cfgDropped && t.inRegion(p) {
 			why = fmt.Sprintf("the archive holds more configuration than the tar source keeps (%d members, %d MiB)", configEntries, configBudget>>20)
 		}
-		return nil, fmt.Errorf("%s: not collected from the archive (%s): extract the archive and use --root", p, why)
+		return nil, &notKeptError{fmt.Sprintf("%s: not collected from the archive (%s): extract the archive and use --root", p, why)}
 	}
 	for a := path.Dir(p); a != "/"; a = path.Dir(a) {
 		ae := t.paths[a]
@@ -77,6 +77,8 @@ func (t *tarFS) entry(p string) (*tarEntry, error) {
 	switch {
 	case err != nil:
 		return nil, err
+	case p == "/" && !e.seen:
+		return nil, fmt.Errorf("/: the archive has no member for its root directory (./): %w", errRootUnknown)
 	case !e.seen && e.implied:
 		return nil, fmt.Errorf("%s: in the archive only as the parent of other members: owner and mode unknown", p)
 	case !e.seen:
@@ -143,3 +145,8 @@ func (t *tarFS) ReadPrefix(p string, n int64) ([]byte, error) {
 	}
 	return bytes.Clone(e.data[:min(n, int64(len(e.data)))]), nil
 }
+
+// notKeptError: the pass did not keep the path.
+type notKeptError struct{ msg string }
+
+func (e *notKeptError) Error() string { return e.msg }

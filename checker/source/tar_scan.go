@@ -132,7 +132,11 @@ func (t *tarFS) add(tr *tar.Reader, hdr *tar.Header) error {
 		return nil
 	}
 	if name == "/" {
-		return nil // the root directory itself ("./")
+		// The root directory itself ("./"): its header, if it is one.
+		if hdr.Typeflag == tar.TypeDir {
+			t.paths["/"].set(tarState{member: hdr.Name, node: nodeFromHeader(hdr)})
+		}
+		return nil
 	}
 	t.markAncestors(name)
 	e := t.track(name)

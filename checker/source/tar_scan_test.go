@@ -87,8 +87,11 @@ func TestTarHostileArchives(t *testing.T) {
 			{name: "data/srv/jupyterhub/jupyterhub_cookie_secret", body: "x"},
 			{name: "srv", typ: tar.TypeSymlink, link: "data/srv", mode: 0o777},
 		}, []want{
+			// Asked directly, a path below a symlink is still refused; the
+			// resolved path is kept by a second pass (Collect asks for it).
 			{path: d, err: "/srv is a symlink to \"data/srv\""},
 			{path: cs, err: "symlink"},
+			{path: "/data/srv/jupyterhub/jupyterhub_cookie_secret", node: &Node{Type: facts.TypeFile, Mode: 0o600, Size: 1}, data: "x"},
 		}},
 		{"secrets directory is a symlink loop", []tm{
 			{name: "srv/", typ: tar.TypeDir, mode: 0o755},
@@ -204,10 +207,19 @@ func TestTarHostileArchives(t *testing.T) {
 			{path: cs, err: "not exist"},
 		}},
 	}
+	// The archives that must be read twice, which OpenTar refuses on a
+	// stream with this error.
+	streamErr := map[string]string{"symlinked parent directory": "pass the archive as a file (--tar FILE)"}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			data := buildTar(t, tar.FormatPAX, tc.members...)
 			for how, r := range map[string]io.Reader{"file": bytes.NewReader(data), "stream": streamOnly{bytes.NewReader(data)}} {
+				if why := streamErr[tc.name]; how == "stream" && why != "" {
+					if _, err := OpenTar(r, Options{}); err == nil || !strings.Contains(err.Error(), why) {
+						t.Errorf("stream: OpenTar error %v, want one saying %q", err, why)
+					}
+					continue
+				}
 				fsys := openTarFile(t, r, Options{})
 				for _, w := range tc.want {
 					n, err := fsys.Lstat(w.path)

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"encoding/xml"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -199,13 +201,51 @@ func TestCheckUnreadableFileExits2(t *testing.T) {
 	}
 }
 
-func TestCheckEscapingSymlinkExits2(t *testing.T) {
-	tr := testtree.New(t, "root")
-	os.RemoveAll(tr.Path("/srv"))
-	tr.Symlink("/elsewhere", "/srv") // absolute: would leave the scanned root
+// TestCheckSymlinkedParents: /srv a symlink to a data volume resolves as
+// on the scanned system, inside the root, through --root and --tar (a
+// file, read twice; standard input cannot be, and says so); where it
+// leads to nothing, that is a deny, not an error.
+func TestCheckSymlinkedParents(t *testing.T) {
+	tr := testtree.Correct(t)
+	if err := os.Mkdir(tr.Path("/data"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tr.Path("/srv"), tr.Path("/data/srv")); err != nil {
+		t.Fatal(err)
+	}
+	tr.Symlink("/data/srv", "/srv") // absolute: taken inside the root
+	if r := runCLI(t, "check", "--root", tr.Root); r.code != exitOK {
+		t.Errorf("--root: exit %d stdout %q stderr %q: want a pass", r.code, r.stdout, r.stderr)
+	}
+	if _, err := exec.LookPath("tar"); err == nil {
+		archive := filepath.Join(t.TempDir(), "root.tar.gz")
+		if b, err := exec.Command("tar", "-czf", archive, "-C", tr.Root, ".").CombinedOutput(); err != nil {
+			t.Fatalf("tar: %v\n%s", err, b)
+		}
+		if r := runCLI(t, "check", "--tar", archive); r.code != exitOK {
+			t.Errorf("--tar FILE: exit %d stdout %q stderr %q: want a pass", r.code, r.stdout, r.stderr)
+		}
+		data, err := os.ReadFile(archive)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var stdout, stderr bytes.Buffer
+		e := &env{
+			stdin:      struct{ io.Reader }{bytes.NewReader(data)}, // a pipe: no Seek
+			stdout:     &stdout,
+			stderr:     &stderr,
+			getenv:     func(string) string { return "" },
+			isTerminal: func(io.Writer) bool { return false },
+			geteuid:    os.Geteuid,
+		}
+		if code := run(e, []string{"check", "--tar", "-"}); code != exitFailure || !strings.Contains(stderr.String(), "pass the archive as a file (--tar FILE)") {
+			t.Errorf("--tar -: exit %d stderr %q: want 2 and a message saying to pass a file", code, stderr.String())
+		}
+	}
+	os.RemoveAll(tr.Path("/data"))
 	r := runCLI(t, "check", "--root", tr.Root)
-	if r.code != exitFailure || !strings.Contains(r.stderr, "could not check /srv/jupyterhub") {
-		t.Errorf("exit %d stderr %q: want 2, never a pass or a plain deny", r.code, r.stderr)
+	if r.code != exitDenied || !strings.Contains(r.stdout, "HUB001") || strings.Contains(r.stdout, "HUB041") {
+		t.Errorf("dangling /srv: exit %d stdout %q stderr %q: want a deny (HUB001)", r.code, r.stdout, r.stderr)
 	}
 }
 
