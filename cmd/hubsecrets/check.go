@@ -268,15 +268,6 @@ func runCheck(e *env, args []string) int {
 	return code
 }
 
-// exitCode is one document's verdict under the CI contract (never 0 when
-// something was not checked); what was not goes to stderr.
-func exitCode(e *env, doc *facts.Document, rep report.Report, strict bool) int {
-	r := runner.Result{Doc: doc, Report: rep}
-	for _, p := range r.Problems() {
-		fmt.Fprintf(e.stderr, "hubsecrets check: %s\n", p)
-	}
-	return r.Code(strict)
-}
 
 func writeReport(e *env, out, format string, rep report.Report, strict bool) error {
 	return writeReports(e, out, format, []report.Report{rep}, strict, false)
