@@ -268,7 +268,6 @@ func runCheck(e *env, args []string) int {
 	return code
 }
 
-
 func writeReport(e *env, out, format string, rep report.Report, strict bool) error {
 	return writeReports(e, out, format, []report.Report{rep}, strict, false)
 }
