@@ -17,6 +17,13 @@
 #      with the finding in every format
 #   5. the tutorial's own commands through Packer's shell provisioner: the
 #      checker rejects the result, with reasons
+#   6. examples/hub-user, the docs' example verbatim: a hub running as its own
+#      user, built as a sudoer and verified; its instances pass the check with
+#      no --data; reboot and clone (scripts/e2e/nspawn-cases.sh, as 7 and 8)
+#   7. identity: a read-only root's transient machine-id, a clone's stale
+#      cloud-init instance-id and the DMI UUID in a container are skipped
+#   8. /srv as a fresh file system from /etc/fstab: the directory is made on
+#      it at boot, dhparam.pem restored, the hub starts
 #
 # cloud-init is a stand-in unit (lib-hub.sh: cloud_init) that records a
 # NoCloud seed's instance-id where cloud-init does.
@@ -37,6 +44,8 @@ E2E_PROG=nspawn.sh
 . "$repo/scripts/e2e/lib-nspawn.sh"
 # shellcheck source=scripts/e2e/lib-hub.sh
 . "$repo/scripts/e2e/lib-hub.sh"
+# shellcheck source=scripts/e2e/nspawn-cases.sh
+. "$repo/scripts/e2e/nspawn-cases.sh"
 
 cache=${HUBSECRETS_CACHE:-$repo/.cache}
 cli=$repo/bin/hubsecrets
@@ -308,6 +317,11 @@ note "findings: $ids"
 grep -E '^(DENY|WARN) ' "$E2E_LOGS/tutorial.txt" | sed 's/^/    /' || true
 
 discard "$work/T"
+
+# ---------------------------------------------------------------------------
+case_hub_user || true
+case_identity || true
+case_volume || true
 reap_discards
 
 # ---------------------------------------------------------------------------
