@@ -27,6 +27,8 @@ case_hub_user() {
 	expect "docs/provisioners/secrets.mdx's hub-user example is examples/hub-user's provisioner block, verbatim" \
 		"$repo/scripts/e2e/docs-example.sh"
 	serve_root hubuser
+	note "sshd on 127.0.0.1:$SSH_PORT serves a fresh hub root ($(($(date +%s) - t))s)"
+	t=$(date +%s)
 	# As builder (passwordless sudo), for the example's use_sudo = true.
 	if packer_build "$E2E_LOGS/packer-hub-user.log" "$repo/examples/hub-user" -var ssh_username=builder; then
 		pass "packer build examples/hub-user as builder with use_sudo ($(($(date +%s) - t))s)"
@@ -96,24 +98,24 @@ case_hub_user() {
 	t_hash=$(secret_hash "$work/H/$token") || t_hash=missing
 	note "H booted and checked in $(($(date +%s) - t))s"
 
-	step "6b. reboot H: the same secrets; clone H to H2 (new instance-id): new ones"
+	step "6b. H rebooted and its clone H2 (a new instance-id), side by side"
 	t=$(date +%s)
+	cp -a --reflink=auto "$work/H" "$work/H2"
+	cloud_init "$work/H2" i-e2e-h2
 	ct_boot H "$work/H"
+	ct_boot H2 "$work/H2"
 	booted H
+	booted H2
 	fb_said H "nothing to do" "rebooted: the first-boot unit changed nothing"
+	hub_runs_as_user H2
+	fb_said H2 "new instance (identity from /run/cloud-init/.instance-id)" "the first-boot unit saw a new instance"
 	stopped H
+	stopped H2
 	if [ "$(secret_hash "$work/H/$cookie")" = "$c_hash" ] && [ "$(secret_hash "$work/H/$token")" = "$t_hash" ]; then
 		pass "H rebooted: cookie secret and proxy token unchanged"
 	else
 		fail "H rebooted: a secret changed"
 	fi
-	cp -a --reflink=auto "$work/H" "$work/H2"
-	cloud_init "$work/H2" i-e2e-h2
-	ct_boot H2 "$work/H2"
-	booted H2
-	hub_runs_as_user H2
-	fb_said H2 "new instance (identity from /run/cloud-init/.instance-id)" "the first-boot unit saw a new instance"
-	stopped H2
 	secrets_owned H2 "$work/H2/$secrets" "$uid:$gid"
 	if differ_secrets "$work/H/$secrets" "$work/H2/$secrets"; then pass "H and H2: both secrets differ"; else fail "H and H2: a secret is the same"; fi
 	discard "$work/H2"
