@@ -224,6 +224,11 @@ case_identity() {
 	ro_instance R
 	ct_boot R "$work/R" "${RO_ARGS[@]}"
 	booted R
+	if ct R test -e /run/systemd/container; then
+		pass "R: the container marker /run/systemd/container exists (systemd in nspawn)"
+	else
+		fail "R: no /run/systemd/container in the container"
+	fi
 	transient_machine_id R
 	m1=$(ct R cat /etc/machine-id) || m1=
 	fb_said R "no instance identity found (skipped" "the first-boot script found no identity it trusts"
