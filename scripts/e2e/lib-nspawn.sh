@@ -2,12 +2,15 @@
 # scripts/e2e/lib-nspawn.sh: boot directory trees with systemd as PID 1 under
 # systemd-nspawn, query them, power them off (bash, sourced after lib.sh).
 #
-#   ct_boot NAME DIR      boot DIR in the background (console appended to
+#   ct_boot NAME DIR [ARGS...]
+#                         boot DIR in the background (console appended to
 #                         E2E_LOGS/NAME.console.log): --private-network (the
 #                         container has only its own loopback), --register=no
 #                         and --keep-unit (no machined, no scope: works without
-#                         systemd on the host); sets CT_LEADER[NAME], the
-#                         container's PID 1 as the host sees it
+#                         systemd on the host), then ARGS (more nspawn options,
+#                         e.g. --read-only --bind=SRC:DST); sets
+#                         CT_LEADER[NAME], the container's PID 1 as the host
+#                         sees it
 #   ct_wait NAME          wait for `systemctl is-system-running --wait`;
 #                         prints the state (running, degraded, ...)
 #   ct NAME CMD...        run CMD inside the container (all its namespaces)
@@ -32,6 +35,7 @@ CT_CLEANUP_REGISTERED=
 
 ct_boot() {
 	local name=$1 dir=$2 pid leader i ns
+	shift 2
 	[ -z "${CT_NSPAWN[$name]:-}" ] || die "container $name is already running"
 	[ -x "$dir/sbin/init" ] || [ -L "$dir/sbin/init" ] || die "$dir: no /sbin/init, not a bootable root"
 	if [ -z "$CT_CLEANUP_REGISTERED" ]; then
@@ -42,7 +46,7 @@ ct_boot() {
 	# powers the container off) rather than nspawn directly.
 	printf '=== boot %s of %s at %s\n' "$name" "$dir" "$(date -Is)" >>"$E2E_LOGS/$name.console.log"
 	setsid systemd-nspawn -q -D "$dir" -M "$name" -b --private-network --register=no --keep-unit \
-		--console=read-only </dev/null >>"$E2E_LOGS/$name.console.log" 2>&1 &
+		--console=read-only "$@" </dev/null >>"$E2E_LOGS/$name.console.log" 2>&1 &
 	pid=$!
 	CT_NSPAWN[$name]=$pid
 	# The container's PID 1 is nspawn's child whose innermost pid is 1.

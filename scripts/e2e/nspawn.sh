@@ -17,6 +17,16 @@
 #      with the finding in every format
 #   5. the tutorial's own commands through Packer's shell provisioner: the
 #      checker rejects the result, with reasons
+#   6. examples/hub-user, the docs' example verbatim: a hub running as its own
+#      user, built as a sudoer and verified; its instances pass the check with
+#      no --data; reboot and clone (scripts/e2e/nspawn-cases.sh, as 7 and 8)
+#   7. identity: a read-only root's transient machine-id, a clone's stale
+#      cloud-init instance-id and the DMI UUID in a container are skipped
+#   8. /srv as a fresh file system from /etc/fstab: the directory is made on
+#      it at boot, dhparam.pem restored, the hub starts
+#
+# cloud-init is a stand-in unit (lib-hub.sh: cloud_init) that records a
+# NoCloud seed's instance-id where cloud-init does.
 #
 # Needs root, systemd-container, debootstrap, curl, jq, openssl, go; the
 # first run builds Packer and the hub root (minutes), later runs reuse them.
@@ -32,6 +42,10 @@ E2E_PROG=nspawn.sh
 . "$repo/scripts/e2e/lib.sh"
 # shellcheck source=scripts/e2e/lib-nspawn.sh
 . "$repo/scripts/e2e/lib-nspawn.sh"
+# shellcheck source=scripts/e2e/lib-hub.sh
+. "$repo/scripts/e2e/lib-hub.sh"
+# shellcheck source=scripts/e2e/nspawn-cases.sh
+. "$repo/scripts/e2e/nspawn-cases.sh"
 
 cache=${HUBSECRETS_CACHE:-$repo/.cache}
 cli=$repo/bin/hubsecrets
@@ -72,189 +86,11 @@ finish() {
 	fi
 }
 on_exit finish
+on_exit umount_work
 
 export CHECKPOINT_DISABLE=1 PACKER_PLUGIN_PATH=$work/plugins PACKER_CONFIG_DIR=$work/packer-config
 export PACKER_CACHE_DIR=$work/packer-cache
-
-# serve_root NAME: serve a fresh copy of the hub root with sshd on
-# 127.0.0.1; sets SSH_PORT, SSH_KEY, SSH_ROOT.
-serve_root() {
-	local out
-	out=$(HUBSECRETS_SSH_TARBALL=$hub_tarball "$repo/scripts/testenv/sshd-root.sh" start "$work/$1") ||
-		die "sshd-root.sh start failed"
-	on_exit stop_root "$1"
-	SSH_PORT=$(sed -n 's/^HUBSECRETS_SSH_PORT=//p' <<<"$out")
-	SSH_KEY=$(sed -n 's/^HUBSECRETS_SSH_KEY=//p' <<<"$out")
-	SSH_ROOT=$(sed -n 's/^HUBSECRETS_SSH_ROOT=//p' <<<"$out")
-	if [ -z "$SSH_PORT" ] || [ -z "$SSH_KEY" ] || [ -z "$SSH_ROOT" ]; then
-		die "sshd-root.sh start printed no environment: $out"
-	fi
-}
-
-# stop_root NAME [KEEP]: stop its sshd (idempotent), optionally keeping the
-# served root as KEEP.
-stop_root() {
-	[ -d "$work/$1" ] || return 0
-	"$repo/scripts/testenv/sshd-root.sh" stop "$work/$1" ${2:+"$2"}
-}
-
-# packer_build LOG TEMPLATE-DIR ARGS...: packer build against the served root.
-packer_build() {
-	local log=$1 dir=$2
-	shift 2
-	(cd "$work" && "$packer" build -color=false -var "ssh_port=$SSH_PORT" -var "ssh_private_key_file=$SSH_KEY" "$@" "$dir") >"$log" 2>&1
-}
-
-# check ROOT PROFILE OUT [ARGS...]: hubsecrets check, its exit status echoed.
-check() {
-	local root=$1 profile=$2 out=$3 rc=0
-	shift 3
-	"$cli" check --root "$root" --profile "$profile" "$@" >"$out" 2>&1 || rc=$?
-	echo "$rc"
-}
-
-# deny_ids JSON: the deny finding ids, comma-separated, sorted.
-deny_ids() { finding_ids "$1" | sed -n 's/^deny://p' | paste -sd, -; }
-
-# instance NAME FROM ID: a copy of the stopped root FROM with cloud-init's
-# instance-id ID (the first-boot script's first identity source).
-instance() {
-	local dir=$work/$1
-	cp -a --reflink=auto "$2" "$dir"
-	mkdir -p "$dir/var/lib/cloud/data"
-	printf '%s\n' "$3" >"$dir/var/lib/cloud/data/instance-id"
-}
-
-# hub_api NAME [SECONDS]: wait until the hub's REST API answers on
-# 127.0.0.1:8081 inside the container; keeps the answer in NAME.api.json.
-hub_api() {
-	local name=$1 t=${2:-90} i
-	for ((i = 0; i < t * 4; i++)); do
-		if ct_net "$name" curl -fsS --noproxy '*' -m 5 -o "$E2E_LOGS/$name.api.json" http://127.0.0.1:8081/hub/api 2>/dev/null; then
-			return 0
-		fi
-		sleep 0.25
-	done
-	return 1
-}
-
-# curl_hub NAME JAR PATH [ARGS]: an HTTP request through the proxy on
-# 127.0.0.1:8000 inside the container with a cookie jar; prints the status.
-curl_hub() {
-	local name=$1 jar=$2 path=$3
-	shift 3
-	ct_net "$name" curl -sS --noproxy '*' -m 10 -o "$E2E_LOGS/$name.body" -w '%{http_code}' \
-		-b "$jar" -c "$jar" -H 'Referer: http://127.0.0.1:8000/hub/' "$@" "http://127.0.0.1:8000$path"
-}
-
-# logged_in NAME JAR: the cookie in JAR authenticates user e2e.
-logged_in() {
-	local code
-	code=$(curl_hub "$1" "$2" /hub/api/user) || return 1
-	[ "$code" = 200 ] && jq -e '.name == "e2e"' "$E2E_LOGS/$1.body" >/dev/null
-}
-
-hub_log() { ct "$1" journalctl -b -u "$hub_unit" -o cat --no-pager; }
-fb_log() { ct "$1" journalctl -b -u "$fb_unit" -o cat --no-pager; }
-
-# booted NAME: the checks every freshly booted instance must pass; the
-# first-boot unit's journal is kept in NAME.fb.log.
-booted() {
-	local name=$1 state failed t_fb t_hub u
-	state=$(ct_wait "$name")
-	case $state in
-	running) pass "$name: systemd reached 'running'" ;;
-	degraded)
-		# Acceptable only when what failed is unrelated to the hub: shown
-		# with its journal, and never the hub's units or a target.
-		failed=$(ct_failed_units "$name") || true
-		for u in $failed; do
-			note "$name: failed unit $u:"
-			ct "$name" journalctl -b -u "$u" -o cat --no-pager -n 8 2>&1 | sed 's/^/      | /' || true
-		done
-		if [ -n "$failed" ] && ! grep -qE '^jupyterhub|\.target$' <<<"$failed"; then
-			pass "$name: systemd reached 'degraded', failed units unrelated to the hub: $(paste -sd' ' - <<<"$failed")"
-		else
-			fail "$name: systemd 'degraded', failed units: $(paste -sd' ' - <<<"$failed")"
-		fi
-		;;
-	*) fail "$name: systemd state '$state' (failed units: $(ct_failed_units "$name" | paste -sd' ' -))" ;;
-	esac
-	if [ "$(ct "$name" ls /sys/class/net | paste -sd' ' -)" = lo ]; then
-		pass "$name: no network interface but its own loopback"
-	else
-		fail "$name: has network interfaces besides lo: $(ct "$name" ls /sys/class/net | paste -sd' ' -)"
-	fi
-	fb_log "$name" >"$E2E_LOGS/$name.fb.log" 2>&1 || true
-	if [ "$(ct_show "$name" "$fb_unit" ActiveState)/$(ct_show "$name" "$fb_unit" Result)" = active/success ]; then
-		pass "$name: $fb_unit ran and succeeded"
-	else
-		fail "$name: $fb_unit is $(ct_show "$name" "$fb_unit" ActiveState)/$(ct_show "$name" "$fb_unit" Result)"
-		sed 's/^/      | /' "$E2E_LOGS/$name.fb.log"
-	fi
-	if hub_api "$name"; then
-		pass "$name: the hub answers GET /hub/api on 127.0.0.1:8081 (version $(jq -r .version "$E2E_LOGS/$name.api.json"))"
-	else
-		fail "$name: the hub does not answer on 127.0.0.1:8081"
-	fi
-	t_fb=$(ct_show "$name" "$fb_unit" ActiveEnterTimestampMonotonic) || t_fb=
-	t_hub=$(ct_show "$name" "$hub_unit" ExecMainStartTimestampMonotonic) || t_hub=
-	if [ "${t_fb:-0}" -gt 0 ] && [ "${t_hub:-0}" -gt 0 ] && [ "$t_fb" -le "$t_hub" ]; then
-		pass "$name: $fb_unit was done $(((t_hub - t_fb) / 1000)) ms before the hub's process started"
-	else
-		fail "$name: $fb_unit active at ${t_fb:-?} us, hub started at ${t_hub:-?} us (monotonic): wrong order"
-	fi
-	hub_log "$name" >"$E2E_LOGS/$name.hub.log" 2>&1 || true
-	if grep -q 'Loading cookie_secret from /srv/jupyterhub/jupyterhub_cookie_secret' "$E2E_LOGS/$name.hub.log"; then
-		pass "$name: the hub loaded the cookie secret from /srv/jupyterhub"
-	else
-		fail "$name: the hub's log does not say it loaded /srv/jupyterhub/jupyterhub_cookie_secret"
-	fi
-	local bad
-	bad=$(grep -E -e 'Generating new CONFIGPROXY_AUTH_TOKEN' -e 'Writing cookie_secret' -e 'cookie[-_ ]secret' "$E2E_LOGS/$name.hub.log" |
-		grep -v 'Loading cookie_secret from' || true)
-	if [ -z "$bad" ]; then
-		pass "$name: hub log has neither 'Generating new CONFIGPROXY_AUTH_TOKEN' nor a cookie secret warning"
-	else
-		fail "$name: hub log: $bad"
-	fi
-}
-
-# stopped NAME: power off, then the checks on the stopped copy.
-stopped() {
-	local name=$1 rc
-	if ct_poweroff "$name"; then pass "$name: powered off"; else fail "$name: did not power off cleanly"; fi
-	rc=$(check "$work/$name" instance "$E2E_LOGS/$name.check.txt")
-	if [ "$rc" = 0 ]; then
-		pass "$name: hubsecrets check --profile instance exits 0"
-	else
-		fail "$name: hubsecrets check --profile instance exits $rc"
-		sed 's/^/      | /' "$E2E_LOGS/$name.check.txt"
-	fi
-}
-
-# discard DIR...: remove roots no longer needed, in the background while the
-# test goes on (removing a 650 MB tree takes seconds here); reaped by
-# reap_discards before the summary, and by the cleanup after a failure.
-DISCARDS=()
-discard() {
-	rm -rf "$@" &
-	DISCARDS+=($!)
-}
-reap_discards() {
-	local p
-	for p in "${DISCARDS[@]}"; do wait "$p" || true; done
-	DISCARDS=()
-}
 on_exit reap_discards_any
-# reap_discards_any: from the cleanup subshell, which cannot wait for the
-# main shell's children: poll until they are gone (alive: lib-nspawn.sh).
-reap_discards_any() {
-	local p
-	for p in "${DISCARDS[@]}"; do
-		while alive "$p"; do sleep 0.2; done
-	done
-}
 
 # ---------------------------------------------------------------------------
 step "1. set-up: Packer, the plugin, the hub root served by sshd on 127.0.0.1"
@@ -301,10 +137,11 @@ ct_boot B "$work/B"
 booted A
 booted B
 note "A and B booted and checked in $(($(date +%s) - t))s"
-if grep -q 'no instance recorded yet' "$E2E_LOGS/A.fb.log"; then
-	pass "A: first boot made the secrets (no instance recorded yet)"
+if grep -q 'no instance recorded yet' "$E2E_LOGS/A.fb.log" && grep -q 'identified by /run/cloud-init/.instance-id' "$E2E_LOGS/A.fb.log"; then
+	pass "A: first boot made the secrets for cloud-init's instance-id (no instance recorded yet)"
 else
-	fail "A: the first-boot journal does not say it made the secrets"
+	fail "A: the first-boot journal does not say it made the secrets for cloud-init's instance-id"
+	sed 's/^/      | /' "$E2E_LOGS/A.fb.log"
 fi
 
 # A user logs in (DummyAuthenticator) through the proxy: the cookie jar is
@@ -354,13 +191,14 @@ note "reboot checked in $(($(date +%s) - t))s"
 step "3c. clone A to C with a new instance-id: new secrets, old cookies void"
 t=$(date +%s)
 cp -a --reflink=auto "$work/A" "$work/C"
-printf '%s\n' i-e2e-c >"$work/C/var/lib/cloud/data/instance-id"
+cloud_init "$work/C" i-e2e-c
 ct_boot C "$work/C"
 booted C
-if grep -q 'new instance' "$E2E_LOGS/C.fb.log"; then
-	pass "C: the first-boot unit saw a new instance"
+if grep -q 'new instance (identity from /run/cloud-init/.instance-id)' "$E2E_LOGS/C.fb.log"; then
+	pass "C: the first-boot unit saw a new instance (cloud-init's instance-id)"
 else
 	fail "C: the first-boot unit did not see a new instance"
+	sed 's/^/      | /' "$E2E_LOGS/C.fb.log"
 fi
 code=$(curl_hub C "$jar" /hub/api/user) || code=error
 if [ "$code" = 403 ] || [ "$code" = 401 ]; then
@@ -479,6 +317,11 @@ note "findings: $ids"
 grep -E '^(DENY|WARN) ' "$E2E_LOGS/tutorial.txt" | sed 's/^/    /' || true
 
 discard "$work/T"
+
+# ---------------------------------------------------------------------------
+case_hub_user || true
+case_identity || true
+case_volume || true
 reap_discards
 
 # ---------------------------------------------------------------------------
