@@ -7,7 +7,7 @@ CACHE      := $(or $(HUBSECRETS_CACHE),.cache)
 PACKER_SDC := $(CACHE)/bin/packer-sdc
 PLUGIN     := packer-plugin-jupyterhub
 
-.PHONY: help build plugin install e2e e2e-vm e2e-provisioner bench-provision demo test lint fmt vet staticcheck bench bench-check bench-dhcheck bench-scan bench-dhparam fuzz generate clean
+.PHONY: docs-example help build plugin install e2e e2e-vm e2e-provisioner bench-provision demo test lint fmt vet staticcheck bench bench-check bench-dhcheck bench-scan bench-dhparam fuzz generate clean
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -21,7 +21,7 @@ demo: build ## lay out the tutorial's tree and a correct one, check both
 test: ## run the full test suite (Go and Rego)
 	$(GO) test -count=1 -timeout 40m ./...
 
-lint: fmt vet staticcheck ## gofmt, go vet and staticcheck must be clean
+lint: fmt vet staticcheck docs-example ## gofmt, go vet and staticcheck must be clean; the documented example is the one e2e builds
 
 fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -29,6 +29,9 @@ fmt:
 
 vet:
 	$(GO) vet ./...
+
+docs-example:
+	@scripts/e2e/docs-example.sh
 
 $(BIN)/staticcheck: tools/go.mod tools/go.sum
 	cd tools && $(GO) build -o ../$(BIN)/staticcheck honnef.co/go/tools/cmd/staticcheck

@@ -74,7 +74,6 @@ build {
   }
 
   provisioner "jupyterhub-secrets" {
-    use_sudo         = true
     owner            = "jupyterhub"
     group            = "jupyterhub"
     directory_mode   = "0750"
