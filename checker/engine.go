@@ -128,27 +128,26 @@ func NewEngine(ctx context.Context, opt Options) (*Engine, error) {
 		// rule (a boolean deny that did not fire) cannot hide the others.
 		bindings[i] = fmt.Sprintf("r%d := [x | x := %s]", i, s.ref)
 	}
-	e.query, err = rego.New(
-		rego.Query(strings.Join(bindings, "; ")),
-		rego.Compiler(compiler),
-		rego.Store(store),
-		rego.SetRegoVersion(ast.RegoV1),
-		// A builtin error inside a rule must not pass silently as "no finding".
-		rego.StrictBuiltinErrors(true),
-	).PrepareForEval(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("prepare policy: %w", err)
+	// A builtin error inside a rule must not pass silently as "no finding".
+	prepare := func(query string) (rego.PreparedEvalQuery, error) {
+		q, err := rego.New(
+			rego.Query(query),
+			rego.Compiler(compiler),
+			rego.Store(store),
+			rego.SetRegoVersion(ast.RegoV1),
+			rego.StrictBuiltinErrors(true),
+		).PrepareForEval(ctx)
+		if err != nil {
+			return q, fmt.Errorf("prepare policy: %w", err)
+		}
+		return q, nil
 	}
-	e.paramsQuery, err = rego.New(
-		rego.Query("cfg := data.hubsecrets.cfg; secret := data.hubsecrets.allowed_secret_modes; dh := data.hubsecrets.dh_modes; "+
-			"qp := data.hubsecrets.quality_max_period; qr := data.hubsecrets.quality_min_run; qd := data.hubsecrets.quality_min_distinct"),
-		rego.Compiler(compiler),
-		rego.Store(store),
-		rego.SetRegoVersion(ast.RegoV1),
-		rego.StrictBuiltinErrors(true),
-	).PrepareForEval(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("prepare policy: %w", err)
+	if e.query, err = prepare(strings.Join(bindings, "; ")); err != nil {
+		return nil, err
+	}
+	if e.paramsQuery, err = prepare("cfg := data.hubsecrets.cfg; secret := data.hubsecrets.allowed_secret_modes; dh := data.hubsecrets.dh_modes; " +
+		"qp := data.hubsecrets.quality_max_period; qr := data.hubsecrets.quality_min_run; qd := data.hubsecrets.quality_min_distinct"); err != nil {
+		return nil, err
 	}
 	return e, nil
 }
