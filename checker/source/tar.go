@@ -128,6 +128,7 @@ type tarFS struct {
 	cfg        map[string]*tarEntry // members kept in the regions, and DH files
 	cfgBytes   int64                // content budget used
 	cfgDropped bool                 // a member the regions wanted was not kept
+	cfgCost    map[string]int64     // what each kept path is charged
 }
 
 // OpenTar reads a root filesystem archive once, streaming, keeping only

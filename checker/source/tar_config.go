@@ -69,18 +69,33 @@ func (t *tarFS) trackConfig(name string, hdr *tar.Header) *tarEntry {
 // given content limit when the budget allows (size is what its content
 // may cost).
 func (t *tarFS) keepConfig(p string, limit, size int64) *tarEntry {
-	if e := t.cfg[p]; e != nil {
-		e.limit = max(e.limit, limit)
-		return e
+	e := t.cfg[p]
+	if e != nil {
+		limit = max(e.limit, limit)
 	}
+	// A later member of the same name may hold more than the first: the
+	// budget is charged what p may hold at most, however many times it
+	// comes.
 	cost := min(max(size, 0), limit)
-	if len(t.cfg) >= configEntries || t.cfgBytes+cost > configBudget {
+	extra := max(cost-t.cfgCost[p], 0)
+	if e == nil && len(t.cfg) >= configEntries || t.cfgBytes+extra > configBudget {
 		t.cfgDropped = true
+		if e != nil {
+			// What it held is not the archive's last word on p.
+			e.set(tarState{err: fmt.Errorf("%s: the archive holds more configuration than the tar source keeps (%d MiB); extract it and use --root", p, configBudget>>20)})
+		}
 		return nil
 	}
-	t.cfgBytes += cost
-	e := &tarEntry{limit: limit}
-	t.cfg[p] = e
+	t.cfgBytes += extra
+	if t.cfgCost == nil {
+		t.cfgCost = map[string]int64{}
+	}
+	t.cfgCost[p] += extra
+	if e == nil {
+		e = &tarEntry{}
+		t.cfg[p] = e
+	}
+	e.limit = limit
 	return e
 }
 

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -177,5 +178,35 @@ func BenchmarkOpenTar(b *testing.B) {
 		if _, err := OpenTar(streamOnly{bytes.NewReader(buf.Bytes())}, Options{}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestTarConfigBudgetCountsRepeatedNames: a member named again with a
+// bigger body is charged for it (64 empty *.conf files then the same 64
+// names with 300 KiB each kept 19 MiB while charging nothing).
+func TestTarConfigBudgetCountsRepeatedNames(t *testing.T) {
+	var members []tm
+	for i := range 64 {
+		members = append(members, tm{name: fmt.Sprintf("etc/x%03d.conf", i), mode: 0o644})
+	}
+	body := strings.Repeat("#", 300<<10)
+	for i := range 64 {
+		members = append(members, tm{name: fmt.Sprintf("etc/x%03d.conf", i), mode: 0o644, body: body})
+	}
+	fsys, err := OpenTar(bytes.NewReader(buildTar(t, tar.FormatGNU, members...)), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tf := fsys.(*tarFS)
+	kept := 0
+	for _, e := range tf.cfg {
+		kept += len(e.data)
+	}
+	if kept > configBudget || tf.cfgBytes > configBudget || !tf.cfgDropped {
+		t.Errorf("kept %d bytes, charged %d, dropped %v; the budget is %d", kept, tf.cfgBytes, tf.cfgDropped, configBudget)
+	}
+	// A name whose last member was not kept is not read with an earlier one's content.
+	if _, err := fsys.ReadPrefix("/etc/x063.conf", 10); err == nil {
+		t.Error("the last name's content was read although its last member was not kept")
 	}
 }
