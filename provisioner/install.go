@@ -237,7 +237,10 @@ func installScript(pl installPlan) (string, error) {
 		}
 	}
 	if pl.collectPath != "" {
-		fmt.Fprintf(&b, "rm -f -- %[1]s\n(set -C && printf '%%s' %[2]s >%[1]s)\n", shQuote(pl.collectPath), shQuote(pl.collectScript))
+		// Readable by the SSH user, who runs it and may not be root (it
+		// then runs itself again through sudo -n); root's, so nobody else
+		// can change it; it holds no secret.
+		fmt.Fprintf(&b, "rm -f -- %[1]s\n(umask 022 && set -C && printf '%%s' %[2]s >%[1]s)\n", shQuote(pl.collectPath), shQuote(pl.collectScript))
 	}
 	b.WriteString("say done\n")
 	return b.String(), nil
