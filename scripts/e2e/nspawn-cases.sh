@@ -280,11 +280,12 @@ case_identity() {
 	ct_boot S2 "$work/S2" "${RO_ARGS[@]}"
 	booted S1
 	booted S2
-	# The script names skipped sources only when none is left; here the
-	# stale instance-id and the DMI UUID (both present, both before the
-	# machine-id in its order) were passed over for the machine-id.
-	fb_said S1 "new instance (identity from /etc/machine-id)" \
+	# The stale instance-id and the DMI UUID (both present, both before the
+	# machine-id in its order) were passed over for the machine-id, and the
+	# script says which and why.
+	fb_said S1 "new instance (identity from /etc/machine-id; skipped" \
 		"stale instance-id and DMI UUID (7c) passed over: identity from the machine-id, a new instance"
+	fb_said S1 "$skip_ci" "the new instance's reason names the stale cloud-init instance-id it skipped"
 	fb_said S2 "$skip_ci" "the stale cloud-init instance-id was skipped"
 	fb_said S2 "$skip_mid" "the transient machine-id was skipped"
 	fb_said S2 "$kept" "no identity left: it warns that valid secrets are kept, a clone keeping them too"
