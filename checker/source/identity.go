@@ -101,11 +101,10 @@ func (c *collector) identityFrom(s firstboot.IdentitySource) (id, why string, ok
 		}
 		return "", "", false
 	}
-	if n.Type == facts.TypeSymlink || n.Type == facts.TypeDir || n.Type == facts.TypeOther {
-		// The script's [ -f ] follows links; sources are regular files.
-		if n.Type != facts.TypeFile {
-			return "", "", false
-		}
+	// Sources are regular files. (The script's [ -f ] would follow a final
+	// symlink; no source is one on the systems hubsecrets knows.)
+	if n.Type != facts.TypeFile {
+		return "", "", false
 	}
 	switch s.Kind {
 	case firstboot.IDCloudInitData:

@@ -37,6 +37,7 @@ set -eu
 set -o pipefail
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck disable=SC2034 # read by lib.sh
 E2E_PROG=nspawn.sh
 # shellcheck source=scripts/e2e/lib.sh
 . "$repo/scripts/e2e/lib.sh"
