@@ -421,7 +421,7 @@ func findingRules(c *ast.Compiler) ([]ruleSource, []report.Rule) {
 			g.ids[id] = true
 			if !seen[id] {
 				seen[id] = true
-				rules = append(rules, report.Rule{ID: id, Title: a.Title, Description: a.Description, Severity: kind})
+				rules = append(rules, report.Rule{ID: id, Title: a.Title, Description: a.Description, Severity: kind, HelpURI: helpURI(a)})
 			}
 		}
 	}

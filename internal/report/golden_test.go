@@ -11,7 +11,7 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // testOpts are the options golden files are written with.
-var testOpts = Options{Version: "0.3.1"}
+var testOpts = Options{Version: "0.3.1", PolicyRevision: "0.3.1"}
 
 // instanceRules is what the instance profile evaluated, as the engine
 // lists it from METADATA.
@@ -73,6 +73,30 @@ func hostReports() []Report {
 	}
 }
 
+// waivedReport is findingsReport with its HUB001 deny waived and a waiver
+// warning, as internal/waiver leaves it.
+func waivedReport() Report {
+	r := findingsReport()
+	for i, f := range r.Findings {
+		if f.ID == "HUB001" {
+			r.Findings[i].Waived = &Waived{Reason: "the hub group reads it until the migration (TICKET-12)",
+				Expires: "2027-06-30", Waiver: "waivers.yaml: waivers[0]"}
+		}
+	}
+	r.Warnings = []string{"waivers.yaml: waivers[1] (HUB029 path /srv/jupyterhub/*) matches no finding: remove it, or fix its id, path or host"}
+	return r
+}
+
+// unscannedReports are a fleet scan where one host could not be scanned
+// (as internal/runner reports it: errors, no findings, no rules) and one
+// was scanned in part.
+func unscannedReports() []Report {
+	reports := hostReports()
+	reports[1].Errors = []string{"could not check /srv/jupyterhub/dhparam.pem: permission denied"}
+	return append(reports, Report{Profile: "instance", Root: "/", Host: "hub3.example.org", Kind: "ssh",
+		Errors: []string{"ssh: handshake failed: knownhosts: key mismatch (the host key changed)"}})
+}
+
 // fixtures are the report sets every format is golden-tested with.
 var fixtures = []struct {
 	name    string
@@ -81,6 +105,8 @@ var fixtures = []struct {
 	{"findings", func() []Report { return []Report{findingsReport()} }},
 	{"empty", func() []Report { return []Report{emptyReport()} }},
 	{"hosts", hostReports},
+	{"waived", func() []Report { return []Report{waivedReport()} }},
+	{"unscanned", unscannedReports},
 }
 
 // goldenExt names each format's golden files.

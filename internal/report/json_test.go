@@ -66,10 +66,17 @@ func TestJSONFields(t *testing.T) {
 				}
 			}
 			for i, obj := range objs {
-				want := []string{"findings", "profile", "root", "summary"}
+				want := []string{"findings", "profile", "root", "summary", "tool"}
 				if reports[i].Host != "" {
-					want = []string{"findings", "host", "profile", "root", "summary"}
+					want = append(want, "host")
 				}
+				if len(reports[i].Errors) > 0 {
+					want = append(want, "errors")
+				}
+				if len(reports[i].Warnings) > 0 {
+					want = append(want, "warnings")
+				}
+				slices.Sort(want)
 				if got := keys(obj); !slices.Equal(got, want) {
 					t.Errorf("report keys %v, want %v", got, want)
 				}
@@ -80,12 +87,25 @@ func TestJSONFields(t *testing.T) {
 				if len(findings) != len(reports[i].Findings) {
 					t.Errorf("%d findings, want %d", len(findings), len(reports[i].Findings))
 				}
+				waived := 0
 				for _, f := range findings {
-					if got, want := keys(f.(map[string]any)), []string{"fix", "id", "msg", "path", "severity", "title"}; !slices.Equal(got, want) {
+					want := []string{"fix", "id", "msg", "path", "severity", "title"}
+					if _, ok := f.(map[string]any)["waived"]; ok {
+						waived++
+						want = append(want, "waived")
+						if got := keys(f.(map[string]any)["waived"].(map[string]any)); !slices.Equal(got, []string{"expires", "reason", "waiver"}) {
+							t.Errorf("waived keys %v", got)
+						}
+					}
+					if got := keys(f.(map[string]any)); !slices.Equal(got, want) {
 						t.Errorf("finding keys %v, want %v", got, want)
 					}
 				}
-				if got, want := keys(obj["summary"].(map[string]any)), []string{"deny", "warn"}; !slices.Equal(got, want) {
+				wantSummary := []string{"deny", "warn"} // sorted, with "waived" between
+				if waived > 0 {
+					wantSummary = []string{"deny", "waived", "warn"}
+				}
+				if got, want := keys(obj["summary"].(map[string]any)), wantSummary; !slices.Equal(got, want) {
 					t.Errorf("summary keys %v, want %v", got, want)
 				}
 			}

@@ -28,6 +28,19 @@ type Finding struct {
 	Msg   string `json:"msg"`
 	// Fix is the exact command (or change) that repairs it.
 	Fix string `json:"fix"`
+	// Waived is set when a waiver (internal/waiver) accepts the finding:
+	// it is still reported, marked, but not counted in the summary and so
+	// not in the exit code.
+	Waived *Waived `json:"waived,omitempty"`
+}
+
+// Waived says which waiver accepted a finding, and until when.
+type Waived struct {
+	Reason string `json:"reason"`
+	// Expires is the last day (YYYY-MM-DD, UTC) the waiver applies.
+	Expires string `json:"expires"`
+	// Waiver names the entry, as "FILE: waivers[N]".
+	Waiver string `json:"waiver"`
 }
 
 // Rule describes one policy rule, from its METADATA annotation.
@@ -36,12 +49,17 @@ type Rule struct {
 	Title       string `json:"title"`
 	Description string `json:"description"`
 	Severity    string `json:"severity"`
+	// HelpURI is where the rule is explained (METADATA related_resources);
+	// SARIF falls back to policy/README.md for the built-in HUBnnn rules.
+	HelpURI string `json:"help_uri,omitempty"`
 }
 
-// Summary counts findings by severity.
+// Summary counts findings by severity. Waived findings count only as
+// Waived, whatever their severity.
 type Summary struct {
-	Deny int `json:"deny"`
-	Warn int `json:"warn"`
+	Deny   int `json:"deny"`
+	Warn   int `json:"warn"`
+	Waived int `json:"waived,omitempty"`
 }
 
 // Report is the outcome of checking one root (or one host).
@@ -59,21 +77,37 @@ type Report struct {
 	// Rules lists every rule that was evaluated, found or not, so CI
 	// formats can show passes too.
 	Rules []Rule `json:"-"`
+	// Errors says what could not be checked: why the source gave no facts
+	// (an unreachable host, a changed host key, a timeout), or each path
+	// it could not observe. A report with errors is never a pass, whatever
+	// its findings: every format says it was not (fully) checked.
+	Errors []string `json:"errors,omitempty"`
+	// Warnings are notes on how the report was judged: a waiver that has
+	// expired or matches nothing.
+	Warnings []string `json:"warnings,omitempty"`
 }
+
+// Checked reports whether everything was observed: no Errors.
+func (r Report) Checked() bool { return len(r.Errors) == 0 }
 
 // Sort orders findings deny first, then by path and id, and recomputes the
 // summary, so every format prints the same order.
 func (r *Report) Sort() {
-	rank := func(s string) int {
-		if s == SeverityDeny {
-			return 0
+	// Deny, then warn, then what was waived.
+	rank := func(f Finding) int {
+		n := 1
+		if f.Severity == SeverityDeny {
+			n = 0
 		}
-		return 1
+		if f.Waived != nil {
+			n += 2
+		}
+		return n
 	}
 	sort.SliceStable(r.Findings, func(i, j int) bool {
 		a, b := r.Findings[i], r.Findings[j]
-		if rank(a.Severity) != rank(b.Severity) {
-			return rank(a.Severity) < rank(b.Severity)
+		if rank(a) != rank(b) {
+			return rank(a) < rank(b)
 		}
 		if a.Path != b.Path {
 			return a.Path < b.Path
@@ -86,7 +120,9 @@ func (r *Report) Sort() {
 	sort.SliceStable(r.Rules, func(i, j int) bool { return r.Rules[i].ID < r.Rules[j].ID })
 	r.Summary = Summary{}
 	for _, f := range r.Findings {
-		if f.Severity == SeverityDeny {
+		if f.Waived != nil {
+			r.Summary.Waived++
+		} else if f.Severity == SeverityDeny {
 			r.Summary.Deny++
 		} else {
 			r.Summary.Warn++
@@ -101,9 +137,12 @@ type Options struct {
 	// Strict counts warnings as failures where a format has pass and fail
 	// (junit), as --strict does for the exit code.
 	Strict bool
-	// Version is the tool's version, recorded where a format has a place
-	// for it (sarif's tool.driver.version).
-	Version string
+	// Version is the tool's version, and PolicyRevision the revision of
+	// the policy that judged (checker.Engine.PolicyRevision): every
+	// machine-readable format records both (json's "tool", sarif's
+	// tool.driver, junit's properties).
+	Version        string
+	PolicyRevision string
 }
 
 // sorted returns sorted copies of reports, so every writer prints the same
@@ -113,6 +152,8 @@ func sorted(reports []Report) []Report {
 	for i, r := range reports {
 		r.Findings = append([]Finding(nil), r.Findings...)
 		r.Rules = append([]Rule(nil), r.Rules...)
+		r.Errors = append([]string(nil), r.Errors...)
+		r.Warnings = append([]string(nil), r.Warnings...)
 		r.Sort()
 		out[i] = r
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -41,7 +42,7 @@ func str(v any, keys ...string) string {
 }
 
 // TestSARIFStructure checks what GitHub code scanning reads, for every
-// fixture, against the reports it came from.
+// fixture, against the reports it came from: one run for all of them.
 func TestSARIFStructure(t *testing.T) {
 	for _, fx := range fixtures {
 		t.Run(fx.name, func(t *testing.T) {
@@ -54,20 +55,21 @@ func TestSARIFStructure(t *testing.T) {
 				t.Errorf("$schema %v, version %v", log["$schema"], log["version"])
 			}
 			runs := arr(t, log, "runs")
-			if len(runs) != len(reports) {
-				t.Fatalf("%d runs for %d reports", len(runs), len(reports))
+			if len(runs) != 1 {
+				t.Fatalf("%d runs for one invocation's %d reports, want 1", len(runs), len(reports))
 			}
-			for i, run := range runs {
-				checkRun(t, run, reports[i])
-			}
+			checkRun(t, runs[0], reports)
 		})
 	}
 }
 
-func checkRun(t *testing.T, run any, r Report) {
+func checkRun(t *testing.T, run any, reports []Report) {
 	driver := obj(t, obj(t, run, "tool"), "driver")
 	if driver["name"] != "hubsecrets" || driver["version"] != testOpts.Version || driver["informationUri"] != toolURI {
 		t.Errorf("driver name %v, version %v, informationUri %v", driver["name"], driver["version"], driver["informationUri"])
+	}
+	if got := str(driver, "properties", "policyRevision"); got != testOpts.PolicyRevision {
+		t.Errorf("driver policyRevision %q, want %q", got, testOpts.PolicyRevision)
 	}
 	rules := arr(t, driver, "rules")
 	ruleIDs := make([]string, len(rules))
@@ -78,25 +80,45 @@ func checkRun(t *testing.T, run any, r Report) {
 				t.Errorf("rule %s: empty %s", ruleIDs[i], strings.Join(path, "."))
 			}
 		}
-		if level := str(rule, "defaultConfiguration", "level"); level != "error" && level != "warning" {
+		level := str(rule, "defaultConfiguration", "level")
+		if level != "error" && level != "warning" {
 			t.Errorf("rule %s: level %q", ruleIDs[i], level)
 		}
-		if tags := arr(t, obj(t, rule, "properties"), "tags"); !slices.Contains(tags, any("security")) {
+		props := obj(t, rule, "properties")
+		if tags := arr(t, props, "tags"); !slices.Contains(tags, any("security")) {
 			t.Errorf("rule %s: tags %v", ruleIDs[i], tags)
 		}
-	}
-	for _, rule := range r.Rules {
-		if !slices.Contains(ruleIDs, rule.ID) {
-			t.Errorf("rule %s missing from driver.rules", rule.ID)
+		if want := map[string]string{"error": "8.0", "warning": "5.0"}[level]; str(props, "security-severity") != want {
+			t.Errorf("rule %s (%s): security-severity %q, want %q", ruleIDs[i], level, str(props, "security-severity"), want)
 		}
+		if strings.HasPrefix(ruleIDs[i], "HUB") {
+			if want := policyDocURI + "#" + strings.ToLower(ruleIDs[i]); str(rule, "helpUri") != want {
+				t.Errorf("rule %s: helpUri %q, want %q", ruleIDs[i], str(rule, "helpUri"), want)
+			}
+		}
+	}
+	var findings []Finding
+	var hosts []string
+	errors := 0
+	for _, r := range reports {
+		for _, rule := range r.Rules {
+			if !slices.Contains(ruleIDs, rule.ID) {
+				t.Errorf("rule %s missing from driver.rules", rule.ID)
+			}
+		}
+		for _, f := range r.Findings {
+			findings = append(findings, f)
+			hosts = append(hosts, r.Host)
+		}
+		errors += len(r.Errors)
 	}
 
 	results := arr(t, run, "results") // an array even when empty
-	if len(results) != len(r.Findings) {
-		t.Fatalf("%d results for %d findings", len(results), len(r.Findings))
+	if len(results) != len(findings) {
+		t.Fatalf("%d results for %d findings", len(results), len(findings))
 	}
 	for i, res := range results {
-		f := r.Findings[i]
+		f, host := findings[i], hosts[i]
 		id := str(res, "ruleId")
 		idx, ok := res.(map[string]any)["ruleIndex"].(float64)
 		if id != f.ID || !ok || int(idx) >= len(ruleIDs) || ruleIDs[int(idx)] != id {
@@ -105,38 +127,47 @@ func checkRun(t *testing.T, run any, r Report) {
 		if want := map[string]string{SeverityDeny: "error", SeverityWarn: "warning"}[f.Severity]; str(res, "level") != want {
 			t.Errorf("result %s: level %q, want %q", id, str(res, "level"), want)
 		}
-		if want := f.Msg + " Fix: " + f.Fix; str(res, "message", "text") != want {
+		want := f.Msg + " Fix: " + f.Fix
+		if host != "" {
+			want = host + ": " + want
+		}
+		if str(res, "message", "text") != want {
 			t.Errorf("result %s: message %q, want %q", id, str(res, "message", "text"), want)
 		}
 		locs := arr(t, res, "locations")
 		loc := obj(t, locs[0], "physicalLocation")
-		if uri := str(loc, "artifactLocation", "uri"); uri != strings.TrimPrefix(f.Path, "/") {
-			t.Errorf("result %s: uri %q for path %q", id, uri, f.Path)
+		uri, base := str(loc, "artifactLocation", "uri"), str(loc, "artifactLocation", "uriBaseId")
+		switch {
+		case host == "" && (uri != strings.TrimPrefix(f.Path, "/") || base != rootBaseID):
+			t.Errorf("result %s: uri %q base %q for path %q", id, uri, base, f.Path)
+		case host != "" && (uri != host+f.Path || base != ""):
+			t.Errorf("result %s: uri %q base %q for path %q on %s", id, uri, base, f.Path, host)
 		}
-		if base := str(loc, "artifactLocation", "uriBaseId"); base != "ROOTPATH" {
-			t.Errorf("result %s: uriBaseId %q", id, base)
+		if str(res, "properties", "host") != host {
+			t.Errorf("result %s: properties.host %q, want %q", id, str(res, "properties", "host"), host)
 		}
 		if line := obj(t, loc, "region")["startLine"]; line != 1.0 {
 			t.Errorf("result %s: startLine %v", id, line)
 		}
-		if fp := str(res, "partialFingerprints", fingerprintKey); len(fp) != 64 {
+		if fp := str(res, "partialFingerprints", fingerprintKey); fp != fingerprint(host, f.ID, f.Path) {
 			t.Errorf("result %s: fingerprint %q", id, fp)
 		}
 	}
 
 	props := obj(t, run, "properties")
-	if props["profile"] != r.Profile || props["root"] != r.Root || str(props, "host") != r.Host {
-		t.Errorf("run properties %v for %s %s %s", props, r.Profile, r.Root, r.Host)
+	if props["profile"] != reports[0].Profile {
+		t.Errorf("run properties %v for profile %s", props, reports[0].Profile)
+	}
+	inv := arr(t, run, "invocations")
+	if len(inv) != 1 || inv[0].(map[string]any)["executionSuccessful"] != (errors == 0) {
+		t.Errorf("invocations %v, want one, successful = %v", inv, errors == 0)
 	}
 	base, hasBase := run.(map[string]any)["originalUriBaseIds"]
-	if r.Host != "" {
+	if reports[0].Host != "" {
 		if hasBase {
 			t.Errorf("host run maps ROOTPATH to a local file: %v", base)
 		}
-		if id := str(run, "automationDetails", "id"); !strings.Contains(id, r.Host) || !strings.HasSuffix(id, "/") {
-			t.Errorf("automationDetails.id %q for host %s", id, r.Host)
-		}
-	} else if want := "file://" + strings.TrimSuffix(r.Root, "/") + "/"; str(base, "ROOTPATH", "uri") != want {
+	} else if want := "file://" + strings.TrimSuffix(reports[0].Root, "/") + "/"; str(base, "ROOTPATH", "uri") != want {
 		t.Errorf("originalUriBaseIds %v, want ROOTPATH %s", base, want)
 	}
 }
@@ -168,20 +199,59 @@ func TestSARIFSynthesisesMissingRules(t *testing.T) {
 }
 
 func TestFingerprintIsStable(t *testing.T) {
-	a := fingerprint("HUB001", "/srv/jupyterhub/jupyterhub_cookie_secret")
+	a := fingerprint("hub1", "HUB001", "/srv/jupyterhub/jupyterhub_cookie_secret")
+	if !regexp.MustCompile(`^[0-9a-f]{16}:1$`).MatchString(a) {
+		t.Errorf("fingerprint %q: want GitHub's primaryLocationLineHash shape, 16 hex digits and :1", a)
+	}
 	tests := []struct {
-		name      string
-		rule, p   string
-		wantEqual bool
+		name          string
+		host, rule, p string
+		wantEqual     bool
 	}{
-		{"same rule and path", "HUB001", "/srv/jupyterhub/jupyterhub_cookie_secret", true},
-		{"other path", "HUB001", "/srv/jupyterhub/dhparam.pem", false},
-		{"other rule", "HUB002", "/srv/jupyterhub/jupyterhub_cookie_secret", false},
-		{"no ambiguity at the join", "HUB00", "1/srv/jupyterhub/jupyterhub_cookie_secret", false},
+		{"same host, rule and path", "hub1", "HUB001", "/srv/jupyterhub/jupyterhub_cookie_secret", true},
+		{"other host", "hub2", "HUB001", "/srv/jupyterhub/jupyterhub_cookie_secret", false},
+		{"no host", "", "HUB001", "/srv/jupyterhub/jupyterhub_cookie_secret", false},
+		{"other path", "hub1", "HUB001", "/srv/jupyterhub/dhparam.pem", false},
+		{"other rule", "hub1", "HUB002", "/srv/jupyterhub/jupyterhub_cookie_secret", false},
+		{"no ambiguity at the join", "hub1", "HUB00", "1/srv/jupyterhub/jupyterhub_cookie_secret", false},
 	}
 	for _, tt := range tests {
-		if got := fingerprint(tt.rule, tt.p) == a; got != tt.wantEqual {
+		if got := fingerprint(tt.host, tt.rule, tt.p) == a; got != tt.wantEqual {
 			t.Errorf("%s: equal = %v, want %v", tt.name, got, tt.wantEqual)
+		}
+	}
+}
+
+func TestHelpURI(t *testing.T) {
+	tests := []struct {
+		rule Rule
+		want string
+	}{
+		{Rule{ID: "HUB012"}, policyDocURI + "#hub012"},
+		{Rule{ID: "HUB012", HelpURI: "https://example.org/hub012"}, "https://example.org/hub012"},
+		{Rule{ID: "HUB012", HelpURI: "policy/README.md#hub012"}, policyDocURI + "#hub012"},
+		{Rule{ID: "HUB012", HelpURI: "/policy/README.md#hub012"}, policyDocURI + "#hub012"},
+		{Rule{ID: "HUB012", HelpURI: "README.md#hub012"}, policyDocURI + "#hub012"},
+		{Rule{ID: "SITE100"}, ""},
+		{Rule{ID: "SITE100", HelpURI: "https://wiki.example.org/site100"}, "https://wiki.example.org/site100"},
+	}
+	for _, tt := range tests {
+		if got := helpURI(tt.rule); got != tt.want {
+			t.Errorf("helpURI(%+v) = %q, want %q", tt.rule, got, tt.want)
+		}
+	}
+}
+
+func TestHostURI(t *testing.T) {
+	tests := []struct{ host, path, want string }{
+		{"hub1.example.org", "/srv/jupyterhub/x", "hub1.example.org/srv/jupyterhub/x"},
+		{"hub1:2222", "/srv/x", "./hub1:2222/srv/x"},
+		{"10.0.0.7", "/", "10.0.0.7/"},
+		{"hub1", "/srv/my hub/x", "hub1/srv/my%20hub/x"},
+	}
+	for _, tt := range tests {
+		if got := hostURI(tt.host, tt.path); got != tt.want {
+			t.Errorf("hostURI(%q, %q) = %q, want %q", tt.host, tt.path, got, tt.want)
 		}
 	}
 }
@@ -293,9 +363,9 @@ func TestSARIFSchema(t *testing.T) {
 	})
 }
 
-// Code scanning keeps one analysis per category: runs of one upload need
-// distinct automationDetails ids, and a single run leaves the category to
-// the uploader.
+// Code scanning keeps one analysis per tool and category: one run per
+// invocation leaves the category to the uploader; runs of several
+// profiles in one file need their own.
 func TestSARIFAutomationDetails(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -303,9 +373,10 @@ func TestSARIFAutomationDetails(t *testing.T) {
 		want    []string
 	}{
 		{"one root", []Report{{Profile: "image", Root: "/mnt/a"}}, []string{""}},
-		{"two roots", []Report{{Profile: "image", Root: "/mnt/a"}, {Profile: "image", Root: "/"}},
-			[]string{"hubsecrets/image/mnt/a/", "hubsecrets/image/root/"}},
-		{"one host", []Report{{Profile: "instance", Root: "/", Host: "hub1"}}, []string{"hubsecrets/instance/hub1/"}},
+		{"two roots", []Report{{Profile: "image", Root: "/mnt/a"}, {Profile: "image", Root: "/"}}, []string{""}},
+		{"hosts", []Report{{Profile: "instance", Root: "/", Host: "hub1"}, {Profile: "instance", Root: "/", Host: "hub2"}}, []string{""}},
+		{"two profiles", []Report{{Profile: "image", Root: "/mnt/a"}, {Profile: "instance", Root: "/"}},
+			[]string{"hubsecrets/image/", "hubsecrets/instance/"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

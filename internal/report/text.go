@@ -45,16 +45,28 @@ func writeText(w io.Writer, reports []Report, opts Options) error {
 		}
 		for _, f := range r.Findings {
 			sev, code := "WARN", ansiYellow
-			if f.Severity == SeverityDeny {
+			switch {
+			case f.Waived != nil:
+				sev, code = "WAIVED", ansiDim
+			case f.Severity == SeverityDeny:
 				sev, code = "DENY", ansiRed
 			}
 			// Pad before painting so escape codes do not skew the columns.
-			fmt.Fprintf(bw, "%s  %s  %s\n", paint(code, sev), pad(clean(f.ID), idWidth), clean(f.Path))
+			fmt.Fprintf(bw, "%s  %s  %s\n", paint(code, pad(sev, sevWidth(r))), pad(clean(f.ID), idWidth), clean(f.Path))
 			for _, line := range wrap(clean(f.Msg), textWidth-len(indent)) {
 				bw.WriteString(indent + line + "\n")
 			}
 			if f.Fix != "" {
 				fmt.Fprintf(bw, "%s%s %s\n", indent, paint(ansiDim, "fix:"), clean(f.Fix))
+			}
+			if w := f.Waived; w != nil {
+				note := fmt.Sprintf("waived (%s) until %s by %s: %s", f.Severity, w.Expires, w.Waiver, w.Reason)
+				for i, line := range wrap(clean(note), textWidth-len(indent)) {
+					if i == 0 {
+						line = paint(ansiDim, line)
+					}
+					bw.WriteString(indent + line + "\n")
+				}
 			}
 		}
 		if len(r.Findings) > 0 {
@@ -65,6 +77,14 @@ func writeText(w io.Writer, reports []Report, opts Options) error {
 				fmt.Fprintf(bw, "%s\n", rootHint(r.Root))
 			}
 			bw.WriteString("\n")
+		}
+		// What was not checked, and how the report was judged, above the
+		// summary: a host that could not be scanned has only these.
+		for _, msg := range r.Errors {
+			fmt.Fprintf(bw, "%s  %s\n", paint(ansiRed, "NOT CHECKED"), clean(msg))
+		}
+		for _, msg := range r.Warnings {
+			fmt.Fprintf(bw, "%s  %s\n", paint(ansiYellow, "warning"), clean(msg))
 		}
 		bw.WriteString(summaryLine(r, paint) + "\n")
 	}
@@ -126,20 +146,44 @@ func wrap(s string, width int) []string {
 // summaryLine is the last line of a report: counts, profile and target, or
 // what passed when nothing was found.
 func summaryLine(r Report, paint func(code, s string) string) string {
-	if len(r.Findings) == 0 {
+	waived := ""
+	if n := r.Summary.Waived; n > 0 {
+		waived = fmt.Sprintf(", %d waived", n)
+	}
+	if len(r.Errors) > 0 {
+		// Never a pass: what was found is only part of the answer.
+		s := fmt.Sprintf("NOT CHECKED: %s (%d %s)", clean(r.target()), len(r.Errors), plural(len(r.Errors), "error", "errors"))
+		if len(r.Findings) > 0 {
+			s += fmt.Sprintf("; found so far: %d denied, %d %s%s", r.Summary.Deny, r.Summary.Warn,
+				plural(r.Summary.Warn, "warning", "warnings"), waived)
+		}
+		return paint(ansiRed, s)
+	}
+	if r.Summary.Deny == 0 && r.Summary.Warn == 0 {
 		s := fmt.Sprintf("no findings: %s passes the %s profile", clean(r.target()), clean(r.Profile))
 		if n := len(r.Rules); n > 0 {
-			s += fmt.Sprintf(" (%d %s)", n, plural(n, "rule", "rules"))
+			s += fmt.Sprintf(" (%d %s%s)", n, plural(n, "rule", "rules"), waived)
+		} else if waived != "" {
+			s += " (" + strings.TrimPrefix(waived, ", ") + ")"
 		}
 		return paint(ansiGreen, s)
 	}
-	counts := fmt.Sprintf("%d denied, %d %s", r.Summary.Deny, r.Summary.Warn,
-		plural(r.Summary.Warn, "warning", "warnings"))
+	counts := fmt.Sprintf("%d denied, %d %s%s", r.Summary.Deny, r.Summary.Warn,
+		plural(r.Summary.Warn, "warning", "warnings"), waived)
 	code := ansiYellow
 	if r.Summary.Deny > 0 {
 		code = ansiRed
 	}
 	return paint(code, counts) + fmt.Sprintf(" (profile %s, %s)", clean(r.Profile), clean(r.target()))
+}
+
+// sevWidth is the width of the severity column: "WAIVED" when a finding
+// was waived, so the other columns stay aligned, else "DENY"/"WARN".
+func sevWidth(r Report) int {
+	if r.Summary.Waived > 0 {
+		return len("WAIVED")
+	}
+	return len("DENY")
 }
 
 // target names what was scanned: "root /mnt/img", "host web1" or, for a
