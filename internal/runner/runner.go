@@ -26,13 +26,17 @@ type Source struct {
 	// Label names the source in messages: empty for a lone local source
 	// (its errors name the flag at fault), "host user@name" for a host.
 	Label string
+	// Host, Root and Kind name the source in its report when it gives no
+	// document (a host that could not be scanned): the report then has
+	// Errors and no findings. A document names its own.
+	Host, Root, Kind string
 	// Collect observes the root. An error means there is no document;
 	// what could not be observed of a root goes into the document's Errors.
 	Collect func(ctx context.Context) (*facts.Document, error)
 }
 
 // Result is one source's outcome: a document and its report, or Err, why
-// there is none.
+// there is none. Report is set either way, its Errors holding Problems.
 type Result struct {
 	Source Source
 	Doc    *facts.Document
@@ -66,6 +70,15 @@ func Run(ctx context.Context, eng *checker.Engine, srcs []Source, parallel int) 
 var errInterrupted = errors.New("interrupted")
 
 func runOne(ctx context.Context, eng *checker.Engine, src Source) Result {
+	res := collectOne(ctx, eng, src)
+	if res.Err != nil {
+		res.Report = report.Report{Profile: eng.Profile(), Root: src.Root, Host: src.Host, Kind: src.Kind, Findings: []report.Finding{}}
+	}
+	res.Report.Errors = res.Problems()
+	return res
+}
+
+func collectOne(ctx context.Context, eng *checker.Engine, src Source) Result {
 	res := Result{Source: src}
 	if ctx.Err() != nil {
 		res.Err = errInterrupted

@@ -60,7 +60,7 @@ func TestRunOrderParallelismAndFailures(t *testing.T) {
 	good, bad := collectTree(t, testtree.Correct(t)), collectTree(t, testtree.Tutorial(t))
 	var running, most atomic.Int32
 	slow := func(label string, doc *facts.Document, err error) Source {
-		return Source{Label: label, Collect: func(context.Context) (*facts.Document, error) {
+		return Source{Label: label, Host: "h" + strings.Fields(label)[1], Collect: func(context.Context) (*facts.Document, error) {
 			n := running.Add(1)
 			defer running.Add(-1)
 			for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
@@ -99,8 +99,20 @@ func TestRunOrderParallelismAndFailures(t *testing.T) {
 	if p := results[2].Problems(); len(p) != 1 || p[0] != "cannot connect 2" {
 		t.Errorf("problems of a failed source: %q", p)
 	}
-	if Code(results, false) != ExitFailure || Failed(results) != 2 || len(Reports(results)) != 5 {
-		t.Errorf("run: code %d, %d failed, %d reports; want 2, 2, 5", Code(results, false), Failed(results), len(Reports(results)))
+	if Code(results, false) != ExitFailure || Failed(results) != 2 || len(Reports(results)) != 7 {
+		t.Errorf("run: code %d, %d failed, %d reports; want 2, 2, 7", Code(results, false), Failed(results), len(Reports(results)))
+	}
+	// Every source has a report; one that could not be scanned says why,
+	// with its name and no findings, never as a pass.
+	for i, rep := range Reports(results) {
+		down := i%3 == 2
+		if got := len(rep.Errors) > 0; got != down {
+			t.Errorf("report %d: errors %q, want errors %v", i, rep.Errors, down)
+		}
+		if down && (rep.Profile != "instance" || rep.Host != fmt.Sprint("h", i) || len(rep.Findings) != 0 ||
+			rep.Errors[0] != fmt.Sprintf("cannot connect %d", i)) {
+			t.Errorf("report of an unscanned source: %+v", rep)
+		}
 	}
 	if r := Run(context.Background(), eng, srcs[:1], 0); len(r) != 1 || r[0].Code(false) != ExitOK {
 		t.Errorf("parallel 0 runs one at a time: %+v", r)

@@ -54,18 +54,25 @@ func Code(results []Result, strict bool) int {
 	return code
 }
 
-// Reports returns the reports of the results that have one, in order.
+// Reports returns every result's report, in order: a source that gave no
+// document has one too, with its Errors and no findings, so every format
+// shows it as not checked rather than leaving it out.
 func Reports(results []Result) []report.Report {
-	var out []report.Report
+	out := make([]report.Report, 0, len(results))
 	for _, r := range results {
-		if r.Err == nil && r.Doc != nil {
-			out = append(out, r.Report)
-		}
+		out = append(out, r.Report)
 	}
 	return out
 }
 
-// Failed counts the results without a report.
+// Failed counts the results without a document: the sources that could
+// not be scanned at all.
 func Failed(results []Result) int {
-	return len(results) - len(Reports(results))
+	n := 0
+	for _, r := range results {
+		if r.Err != nil || r.Doc == nil {
+			n++
+		}
+	}
+	return n
 }
