@@ -10,6 +10,7 @@ import (
 	"path"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/hubsecrets/packer-plugin-jupyterhub/checker"
 	"github.com/hubsecrets/packer-plugin-jupyterhub/checker/facts"
@@ -17,6 +18,7 @@ import (
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/layout"
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/report"
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/runner"
+	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/waiver"
 	"github.com/hubsecrets/packer-plugin-jupyterhub/version"
 )
 
@@ -99,11 +101,15 @@ func (s *scanFlags) sources(e *env, cmd string) ([]runner.Source, func(), error)
 	opt := s.options()
 	switch {
 	case s.tar != "":
-		return []runner.Source{{Collect: func(ctx context.Context) (*facts.Document, error) {
+		root := s.tar
+		if root == "-" {
+			root = "(stdin)"
+		}
+		return []runner.Source{{Root: root, Kind: "tar", Collect: func(ctx context.Context) (*facts.Document, error) {
 			return s.collectTar(ctx, e, opt)
 		}}}, func() {}, nil
 	case !s.remote():
-		return []runner.Source{{Collect: func(ctx context.Context) (*facts.Document, error) {
+		return []runner.Source{{Root: s.root, Kind: "dir", Collect: func(ctx context.Context) (*facts.Document, error) {
 			return s.collectDir(ctx, opt)
 		}}}, func() {}, nil
 	}
@@ -185,7 +191,15 @@ from --identity and ssh-agent, host keys checked against known_hosts) and
 scanned with one command, as root or through 'sudo -n'. Several hosts are
 scanned --parallel at a time, each on its own: --format json then prints one
 JSON object a line, the other formats group findings by host. A host that
-cannot be scanned is named on stderr with the reason; the others still are.
+cannot be scanned is named on stderr with the reason, and in the report as
+not checked (a JSON line with its "errors", a JUnit <error>, a SARIF
+tool execution notification); the others still are.
+
+--waivers FILE accepts known findings for a while: a YAML or JSON list under
+"waivers", each with id (the rule), optional path and host globs, reason and
+expires (YYYY-MM-DD, the last day). A waived finding is shown as waived and
+does not fail the run; an expired waiver, or one that matches nothing, is a
+warning. A bad file stops the run before anything is scanned.
 
 With --output FILE the report goes to a temporary file beside FILE (missing
 directories are made), synced, then renamed over it: a failed write leaves
@@ -200,6 +214,7 @@ func runCheck(e *env, args []string) int {
 	var (
 		scan                 scanFlags
 		profile, format, out string
+		waivers              string
 		policies, data       stringList
 		strict               bool
 		parallel             int
@@ -212,12 +227,20 @@ func runCheck(e *env, args []string) int {
 	fs.StringVar(&out, "output", "", "write the report to `FILE` (mode 0644, atomically, never through a symbolic link) instead of standard output")
 	fs.Var(&policies, "policy", "add the Rego policies in `DIR` (repeatable); their deny/warn rules join the report")
 	fs.Var(&data, "data", "add a JSON or YAML data `FILE` (repeatable), e.g. to set hubsecrets.params")
+	fs.StringVar(&waivers, "waivers", "", "accept the findings the waivers in `FILE` (YAML or JSON) name until they expire: shown as waived, not failing")
 	fs.BoolVar(&strict, "strict", false, "exit 1 on warnings too")
 	if code, stop := parseFlags(e, fs, args); stop {
 		return code
 	}
 	if fs.NArg() > 0 {
 		return usageError(e, fs, "unexpected argument %q", fs.Arg(0))
+	}
+	var ws *waiver.Set
+	if waivers != "" {
+		var err error
+		if ws, err = waiver.Load(waivers); err != nil {
+			return usageError(e, fs, "--%v", err)
+		}
 	}
 	if _, ok := report.Formats[format]; !ok {
 		return usageError(e, fs, "--format %q: want one of %s", format, report.FormatNames())
@@ -243,10 +266,13 @@ func runCheck(e *env, args []string) int {
 		return exitFailure
 	}
 	results := runner.Run(ctx, eng, srcs, parallel)
+	for _, w := range runner.Waive(results, ws, time.Now()) {
+		fmt.Fprintf(e.stderr, "hubsecrets check: warning: %s\n", w)
+	}
 
 	code := exitOK
 	if reports := runner.Reports(results); len(reports) > 0 {
-		if err := writeReports(e, out, format, reports, strict, len(srcs) > 1); err != nil {
+		if err := writeReports(e, out, format, reports, reportOptions(strict, eng), len(srcs) > 1); err != nil {
 			fmt.Fprintf(e.stderr, "hubsecrets check: %v\n", err)
 			code = exitFailure
 		}
@@ -269,18 +295,24 @@ func runCheck(e *env, args []string) int {
 }
 
 func writeReport(e *env, out, format string, rep report.Report, strict bool) error {
-	return writeReports(e, out, format, []report.Report{rep}, strict, false)
+	return writeReports(e, out, format, []report.Report{rep}, reportOptions(strict, nil), false)
+}
+
+// reportOptions names the tool's version and, with an engine, the policy's
+// revision in the machine-readable formats.
+func reportOptions(strict bool, eng *checker.Engine) report.Options {
+	opts := report.Options{Strict: strict, Version: version.PluginVersion.FormattedVersion()}
+	if eng != nil {
+		opts.PolicyRevision = eng.PolicyRevision()
+	}
+	return opts
 }
 
 // writeReports writes the reports to standard output, or atomically to
 // out; several is whether several sources were asked for, so json stays
 // JSON Lines even when one of them answered.
-func writeReports(e *env, out, format string, reports []report.Report, strict, several bool) error {
-	o := runner.Output{
-		Format:  format,
-		Options: report.Options{Strict: strict, Version: version.PluginVersion.FormattedVersion()},
-		Lines:   several,
-	}
+func writeReports(e *env, out, format string, reports []report.Report, opts report.Options, several bool) error {
+	o := runner.Output{Format: format, Options: opts, Lines: several}
 	if out != "" {
 		if err := o.WriteFile(out, reports); err != nil {
 			return fmt.Errorf("--output: %w", err)

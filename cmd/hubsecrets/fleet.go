@@ -210,7 +210,7 @@ func (s *sshFlags) setup(e *env, warn func(format string, a ...any)) (*sshSetup,
 
 // source is a scan of t over SSH, bounded by --host-timeout.
 func (st *sshSetup) source(t source.SSHTarget, opt source.Options) runner.Source {
-	return runner.Source{Label: "host " + t.String(), Collect: func(ctx context.Context) (*facts.Document, error) {
+	return runner.Source{Label: "host " + t.String(), Host: t.Name(), Root: "/", Kind: "ssh", Collect: func(ctx context.Context) (*facts.Document, error) {
 		ctx, cancel := context.WithTimeoutCause(ctx, st.hostTimeout,
 			fmt.Errorf("gave up after %s (--host-timeout)", st.hostTimeout))
 		defer cancel()

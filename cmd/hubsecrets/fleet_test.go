@@ -495,8 +495,18 @@ func TestCheckSSH(t *testing.T) {
 	t.Run("sudo wants a password", func(t *testing.T) {
 		r := scan(t, "needspw", "--format", "json")
 		want := "hubsecrets check: host needspw@" + host + ": user needspw needs passwordless sudo (or connect as root)"
-		if r.code != exitFailure || !strings.Contains(r.stderr, want) || r.stdout != "" {
-			t.Errorf("exit %d stdout %q stderr %q: want 2 and %q", r.code, r.stdout, r.stderr, want)
+		if r.code != exitFailure || !strings.Contains(r.stderr, want) {
+			t.Errorf("exit %d stderr %q: want 2 and %q", r.code, r.stderr, want)
+		}
+		// The report says so too: the host, not checked, no findings.
+		var rep struct {
+			Host     string
+			Findings []any
+			Errors   []string
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || rep.Host != host || len(rep.Findings) != 0 ||
+			len(rep.Errors) != 1 || !strings.Contains(rep.Errors[0], "user needspw needs passwordless sudo") {
+			t.Errorf("json report %+v (%v), want host %s not checked:\n%s", rep, err, host, r.stdout)
 		}
 	})
 
@@ -525,6 +535,11 @@ func TestCheckSSH(t *testing.T) {
 				r := runCLI(t, append([]string{"check", "--ssh", "root@" + host, "--identity", s.key}, tt.args...)...)
 				if r.code != tt.code || !strings.Contains(r.stderr, tt.want) {
 					t.Errorf("exit %d stderr %q: want %d and %q", r.code, r.stderr, tt.code, tt.want)
+				}
+				// A host refused for its key is in the report, not checked.
+				if notChecked := strings.Contains(r.stdout, "NOT CHECKED: host "+host); notChecked != (tt.code == exitFailure) ||
+					strings.Contains(r.stdout, "passes") == (tt.code == exitFailure) {
+					t.Errorf("exit %d, report:\n%s", r.code, r.stdout)
 				}
 			})
 		}
@@ -591,17 +606,24 @@ func TestCheckSSH(t *testing.T) {
 			t.Fatalf("exit %d, want 2: one host could not be scanned\n%s%s", r.code, r.stdout, r.stderr)
 		}
 		lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
-		wantHosts := []string{host, "localhost:" + s.port}
+		wantHosts := []string{host, "localhost:" + s.port, closed}
 		if len(lines) != len(wantHosts) {
-			t.Fatalf("%d JSON lines, want one per scanned host:\n%s", len(lines), r.stdout)
+			t.Fatalf("%d JSON lines, want one per host asked for:\n%s", len(lines), r.stdout)
 		}
 		for i, line := range lines {
 			var rep struct {
 				Host    string
 				Summary struct{ Deny int }
+				Errors  []string
 			}
-			if err := json.Unmarshal([]byte(line), &rep); err != nil || rep.Host != wantHosts[i] || rep.Summary.Deny == 0 {
-				t.Errorf("line %d: %+v (%v), want host %s with denials", i+1, rep, err, wantHosts[i])
+			err := json.Unmarshal([]byte(line), &rep)
+			switch {
+			case err != nil || rep.Host != wantHosts[i]:
+				t.Errorf("line %d: %+v (%v), want host %s", i+1, rep, err, wantHosts[i])
+			case i < 2 && (rep.Summary.Deny == 0 || len(rep.Errors) > 0):
+				t.Errorf("line %d: %+v, want denials", i+1, rep)
+			case i == 2 && (len(rep.Errors) != 1 || !strings.Contains(rep.Errors[0], "connection refused")):
+				t.Errorf("line %d: %+v, want the closed port not checked", i+1, rep)
 			}
 		}
 		for _, want := range []string{"host root@" + closed + ": cannot connect", "connection refused", "1 of 3 hosts could not be scanned"} {
@@ -616,10 +638,36 @@ func TestCheckSSH(t *testing.T) {
 				t.Errorf("text report lacks %q:\n%s", want, r.stdout)
 			}
 		}
-		// One answering host of two asked for still prints a JSON line.
+		// Two hosts asked for, one answering: two JSON lines.
 		r = runCLI(t, "check", "--ssh", "root@"+host, "--ssh", "root@"+closed, "--identity", s.key, "--known-hosts", knownHosts, "--format", "json")
-		if r.code != exitFailure || strings.Count(r.stdout, "\n") != 1 || !strings.HasPrefix(r.stdout, `{"profile"`) {
-			t.Errorf("exit %d, stdout %q: want 2 and one JSON line", r.code, r.stdout)
+		if r.code != exitFailure || strings.Count(r.stdout, "\n") != 2 || !strings.HasPrefix(r.stdout, `{"profile"`) {
+			t.Errorf("exit %d, stdout %q: want 2 and two JSON lines", r.code, r.stdout)
+		}
+		// One SARIF run for the fleet, the closed port a notification.
+		r = runCLI(t, append(base, "--format", "sarif")...)
+		var log struct {
+			Runs []struct {
+				Invocations []struct {
+					ExecutionSuccessful        bool `json:"executionSuccessful"`
+					ToolExecutionNotifications []struct{ Properties map[string]string }
+				}
+				Results []struct{ Properties map[string]string }
+			}
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &log); err != nil || len(log.Runs) != 1 {
+			t.Fatalf("sarif: %v, %d runs, want 1", err, len(log.Runs))
+		}
+		run := log.Runs[0]
+		if len(run.Invocations) != 1 || run.Invocations[0].ExecutionSuccessful || len(run.Invocations[0].ToolExecutionNotifications) != 1 ||
+			run.Invocations[0].ToolExecutionNotifications[0].Properties["host"] != closed {
+			t.Errorf("sarif invocations %+v: want one, unsuccessful, naming %s", run.Invocations, closed)
+		}
+		seen := map[string]bool{}
+		for _, res := range run.Results {
+			seen[res.Properties["host"]] = true
+		}
+		if !seen[host] || !seen["localhost:"+s.port] || len(seen) != 2 {
+			t.Errorf("sarif results on hosts %v", seen)
 		}
 	})
 

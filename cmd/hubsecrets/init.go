@@ -27,6 +27,7 @@ import (
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/firstboot"
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/layout"
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/report"
+	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/waiver"
 )
 
 func init() {
@@ -65,6 +66,7 @@ type initFlags struct {
 	installUnit bool
 	rotate      bool
 	dryRun      bool
+	waivers     string
 }
 
 func runInit(e *env, args []string) int {
@@ -77,8 +79,15 @@ func runInit(e *env, args []string) int {
 	fs.BoolVar(&f.installUnit, "install-unit", false, "also install and enable jupyterhub-secrets.service and the hub's drop-in")
 	fs.BoolVar(&f.rotate, "rotate", false, "make new secrets even if the current ones are valid (logs every user out)")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "say what would be done, change nothing, exit as the real run would")
+	fs.StringVar(&f.waivers, "waivers", "", "waivers `FILE` for the final check, as 'hubsecrets check --waivers' reads it")
 	if code, stop := parseFlags(e, fs, args); stop {
 		return code
+	}
+	if f.waivers != "" {
+		// A bad file is refused before anything is changed.
+		if _, err := waiver.Load(f.waivers); err != nil {
+			return usageError(e, fs, "--%v", err)
+		}
 	}
 	if !filepath.IsAbs(f.root) {
 		return usageError(e, fs, "--root %q: want an absolute directory", f.root)
@@ -617,6 +626,9 @@ func (in *initRun) check() int {
 	args := []string{"--root", in.f.root, "--dir", in.cfg.Dir, "--hub-unit", in.cfg.HubUnit}
 	for _, d := range in.f.payload.params.data {
 		args = append(args, "--data", d)
+	}
+	if in.f.waivers != "" {
+		args = append(args, "--waivers", in.f.waivers)
 	}
 	return runCheck(in.e, args)
 }
