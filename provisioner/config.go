@@ -90,6 +90,12 @@ type Config struct {
 	// atomically, never through a symbolic link. A report that cannot be
 	// written fails the build.
 	ReportFile string `mapstructure:"report_file"`
+	// A waivers file (YAML or JSON, on the build host), as `hubsecrets
+	// check --waivers` reads it: findings it waives are reported as waived
+	// and do not fail the build, until the waiver's `expires` date. An
+	// expired waiver, or one that matches nothing, is a warning. Read and
+	// validated in Prepare, so a bad file fails `packer validate`.
+	WaiversFile string `mapstructure:"waivers_file"`
 	// The format of `report_file`: `text`, `json`, `sarif` or `junit`.
 	// Defaults to `text`.
 	ReportFormat string `mapstructure:"report_format"`

@@ -33,6 +33,7 @@ type FlatConfig struct {
 	PolicyDirs          []string          `mapstructure:"policy_dirs" cty:"policy_dirs" hcl:"policy_dirs"`
 	PolicyData          []string          `mapstructure:"policy_data" cty:"policy_data" hcl:"policy_data"`
 	ReportFile          *string           `mapstructure:"report_file" cty:"report_file" hcl:"report_file"`
+	WaiversFile         *string           `mapstructure:"waivers_file" cty:"waivers_file" hcl:"waivers_file"`
 	ReportFormat        *string           `mapstructure:"report_format" cty:"report_format" hcl:"report_format"`
 	RemoteDir           *string           `mapstructure:"remote_dir" cty:"remote_dir" hcl:"remote_dir"`
 }
@@ -72,6 +73,7 @@ func (*FlatConfig) HCL2Spec() map[string]hcldec.Spec {
 		"policy_dirs":                &hcldec.AttrSpec{Name: "policy_dirs", Type: cty.List(cty.String), Required: false},
 		"policy_data":                &hcldec.AttrSpec{Name: "policy_data", Type: cty.List(cty.String), Required: false},
 		"report_file":                &hcldec.AttrSpec{Name: "report_file", Type: cty.String, Required: false},
+		"waivers_file":               &hcldec.AttrSpec{Name: "waivers_file", Type: cty.String, Required: false},
 		"report_format":              &hcldec.AttrSpec{Name: "report_format", Type: cty.String, Required: false},
 		"remote_dir":                 &hcldec.AttrSpec{Name: "remote_dir", Type: cty.String, Required: false},
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/firstboot"
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/layout"
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/report"
+	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/waiver"
 )
 
 // Defaults, after the tutorial and DESIGN.md.
@@ -254,6 +255,16 @@ func (p *Provisioner) prepareVerify() error {
 		if err := checkReportFile(c.ReportFile); err != nil {
 			add(err)
 		}
+	}
+	if c.WaiversFile != "" {
+		if c.SkipVerify {
+			add(errors.New("waivers_file: nothing is verified with skip_verify = true; remove one of them"))
+		}
+		ws, err := waiver.Load(c.WaiversFile)
+		if err != nil {
+			add(fmt.Errorf("waivers_file: %w", err))
+		}
+		p.waivers = ws
 	}
 	for _, d := range c.PolicyDirs {
 		if fi, err := os.Stat(d); err != nil || !fi.IsDir() {

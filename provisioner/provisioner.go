@@ -29,6 +29,7 @@ import (
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/dhparam"
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/firstboot"
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/layout"
+	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/waiver"
 	"github.com/hubsecrets/packer-plugin-jupyterhub/version"
 )
 
@@ -41,6 +42,8 @@ type Provisioner struct {
 	// engine holds the policy: the parameters in force, and the image
 	// profile verification.
 	engine *checker.Engine
+	// waivers are waivers_file's, nil without one.
+	waivers *waiver.Set
 	// payload is the first-boot payload's configuration, parameters included.
 	payload firstboot.Config
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
@@ -27,15 +28,21 @@ import (
 func (p *Provisioner) verify(ctx context.Context, ui packersdk.Ui, comm packersdk.Communicator, collectPath string, generatedData map[string]interface{}, user string) error {
 	c := &p.config
 	ui.Say("Verifying the image (profile image)")
-	src := runner.Source{Collect: func(ctx context.Context) (*facts.Document, error) {
+	host, _ := generatedData["Host"].(string)
+	src := runner.Source{Host: host, Root: "/", Kind: "packer", Collect: func(ctx context.Context) (*facts.Document, error) {
 		return p.collect(ctx, ui, comm, collectPath, generatedData, user)
 	}}
-	res := runner.Run(ctx, p.engine, []runner.Source{src}, 1)[0]
+	results := runner.Run(ctx, p.engine, []runner.Source{src}, 1)
+	res := results[0]
 	if res.Err != nil {
 		return fmt.Errorf("verify: %w", res.Err)
 	}
+	for _, w := range runner.Waive(results, p.waivers, time.Now()) {
+		ui.Error("warning: " + w)
+	}
+	res = results[0]
 	reports := []report.Report{res.Report}
-	opts := report.Options{Version: version.PluginVersion.FormattedVersion()}
+	opts := report.Options{Version: version.PluginVersion.FormattedVersion(), PolicyRevision: p.engine.PolicyRevision()}
 
 	// The report is saved whatever the verdict: a failed build is when CI
 	// needs it most. A failed save fails the build in both cases.
@@ -74,7 +81,11 @@ func (p *Provisioner) verify(ctx context.Context, ui packersdk.Ui, comm packersd
 	if verifyErr != nil || saveErr != nil {
 		return errors.Join(verifyErr, saveErr)
 	}
-	ui.Say(fmt.Sprintf("Verified: no deny findings, %d warning(s)", res.Report.Summary.Warn))
+	msg := fmt.Sprintf("Verified: no deny findings, %d warning(s)", res.Report.Summary.Warn)
+	if n := res.Report.Summary.Waived; n > 0 {
+		msg += fmt.Sprintf(", %d waived", n)
+	}
+	ui.Say(msg)
 	return nil
 }
 
