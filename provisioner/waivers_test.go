@@ -27,7 +27,7 @@ func TestVerifyWaivers(t *testing.T) {
 		}
 		Warnings []string
 	}
-	build := func(extra map[string]interface{}) (error, reportJSON, *testUI) {
+	build := func(extra map[string]interface{}) (reportJSON, *testUI, error) {
 		raw := map[string]interface{}{"report_file": reportFile, "report_format": "json"}
 		for k, v := range extra {
 			raw[k] = v
@@ -40,9 +40,9 @@ func TestVerifyWaivers(t *testing.T) {
 		if rerr != nil || json.Unmarshal(b, &rep) != nil {
 			t.Fatalf("report_file: %v\n%s", rerr, b)
 		}
-		return err, rep, ui
+		return rep, ui, err
 	}
-	err, rep, _ := build(nil)
+	rep, _, err := build(nil)
 	if err == nil || rep.Summary.Deny == 0 {
 		t.Fatalf("without waivers: %v, %+v", err, rep.Summary)
 	}
@@ -61,7 +61,7 @@ func TestVerifyWaivers(t *testing.T) {
 	}
 	denied := rep.Summary.Deny
 
-	err, got, ui := build(map[string]interface{}{"waivers_file": waivers("2999-12-31")})
+	got, ui, err := build(map[string]interface{}{"waivers_file": waivers("2999-12-31")})
 	if err != nil || got.Summary.Deny != 0 || got.Summary.Waived != denied {
 		t.Fatalf("waived: %v, summary %+v (want 0 denied, %d waived)\n%s", err, got.Summary, denied, ui.all())
 	}
@@ -69,7 +69,7 @@ func TestVerifyWaivers(t *testing.T) {
 		t.Errorf("the build output does not show the waivers:\n%s", ui.all())
 	}
 
-	err, got, ui = build(map[string]interface{}{"waivers_file": waivers("2000-01-01")})
+	got, ui, err = build(map[string]interface{}{"waivers_file": waivers("2000-01-01")})
 	if err == nil || !strings.Contains(err.Error(), "verify: the image fails") || got.Summary.Waived != 0 || len(got.Warnings) == 0 ||
 		!strings.Contains(ui.errs.String(), "warning: ") || !strings.Contains(ui.errs.String(), "expired on 2000-01-01") {
 		t.Errorf("expired: %v, report %+v\n%s", err, got, ui.all())
