@@ -33,14 +33,10 @@ func (p *Provisioner) verify(ctx context.Context, ui packersdk.Ui, comm packersd
 		return p.collect(ctx, ui, comm, collectPath, generatedData, user)
 	}}
 	results := runner.Run(ctx, p.engine, []runner.Source{src}, 1)
-	res := results[0]
-	if res.Err != nil {
-		return fmt.Errorf("verify: %w", res.Err)
-	}
 	for _, w := range runner.Waive(results, p.waivers, time.Now()) {
 		ui.Error("warning: " + w)
 	}
-	res = results[0]
+	res := results[0]
 	reports := []report.Report{res.Report}
 	opts := report.Options{Version: version.PluginVersion.FormattedVersion(), PolicyRevision: p.engine.PolicyRevision()}
 
@@ -55,6 +51,11 @@ func (p *Provisioner) verify(ctx context.Context, ui packersdk.Ui, comm packersd
 		}
 	}
 
+	// No facts: the report_file says the image was not checked, and why.
+	if res.Err != nil {
+		return errors.Join(fmt.Errorf("verify: %w", res.Err), saveErr)
+	}
+
 	var text bytes.Buffer
 	if err := (runner.Output{Format: "text", Options: opts}).Write(&text, reports); err != nil {
 		return errors.Join(fmt.Errorf("verify: %w", err), saveErr)
@@ -67,10 +68,8 @@ func (p *Provisioner) verify(ctx context.Context, ui packersdk.Ui, comm packersd
 			ui.Say(line)
 		}
 	}
-	// Nothing unobserved passes, as in `hubsecrets check`.
-	for _, msg := range res.Problems() {
-		ui.Error(msg)
-	}
+	// Nothing unobserved passes, as in `hubsecrets check`: the text report
+	// lists it (NOT CHECKED) and the build fails.
 	var verifyErr error
 	switch code {
 	case runner.ExitFailure:

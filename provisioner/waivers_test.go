@@ -94,3 +94,31 @@ func TestPrepareRefusesBadWaivers(t *testing.T) {
 		}
 	}
 }
+
+// A collection that fails leaves a report_file that says the image was not
+// checked, never one that passes.
+func TestVerifyReportFileWhenNotChecked(t *testing.T) {
+	name := filepath.Join(t.TempDir(), "hub.json")
+	p := prepared(t, map[string]interface{}{"report_file": name, "report_format": "json"})
+	comm := &recComm{respond: func(cmd string) reply {
+		if strings.Contains(cmd, "-collect.sh'") {
+			return reply{stderr: "collector: I/O error\n", status: 3}
+		}
+		return reply{}
+	}}
+	ui := newUI()
+	err := p.Provision(context.Background(), ui, comm, nil)
+	if err == nil || !strings.Contains(err.Error(), "verify: the fact collection exited with status 3") {
+		t.Fatalf("error %v\n%s", err, ui.all())
+	}
+	var rep struct {
+		Profile  string
+		Findings []any
+		Errors   []string
+	}
+	b, rerr := os.ReadFile(name)
+	if rerr != nil || json.Unmarshal(b, &rep) != nil || rep.Profile != "image" || len(rep.Findings) != 0 ||
+		len(rep.Errors) != 1 || !strings.Contains(rep.Errors[0], "status 3") {
+		t.Errorf("report_file %v:\n%s", rerr, b)
+	}
+}

@@ -160,7 +160,11 @@ func summaryLine(r Report, paint func(code, s string) string) string {
 		return paint(ansiRed, s)
 	}
 	if r.Summary.Deny == 0 && r.Summary.Warn == 0 {
-		s := fmt.Sprintf("no findings: %s passes the %s profile", clean(r.target()), clean(r.Profile))
+		lead := "no findings"
+		if waived != "" {
+			lead = "nothing but waived findings"
+		}
+		s := fmt.Sprintf("%s: %s passes the %s profile", lead, clean(r.target()), clean(r.Profile))
 		if n := len(r.Rules); n > 0 {
 			s += fmt.Sprintf(" (%d %s%s)", n, plural(n, "rule", "rules"), waived)
 		} else if waived != "" {

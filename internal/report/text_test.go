@@ -192,3 +192,27 @@ func TestTextRootHintQuotesTheRoot(t *testing.T) {
 		}
 	}
 }
+
+// A waived finding is shown, marked, and counted apart; a report with
+// errors never says it passes.
+func TestTextWaivedAndNotChecked(t *testing.T) {
+	r := emptyReport()
+	r.Findings = []Finding{{ID: "HUB001", Severity: SeverityDeny, Path: "/srv/jupyterhub/jupyterhub_cookie_secret", Msg: "mode 0644",
+		Waived: &Waived{Reason: "migration", Expires: "2027-06-30", Waiver: "w.yaml: waivers[0]"}}}
+	out := writeString(t, "text", []Report{r}, Options{})
+	for _, want := range []string{
+		"WAIVED  HUB001  /srv/jupyterhub/jupyterhub_cookie_secret\n",
+		"waived (deny) until 2027-06-30 by w.yaml: waivers[0]: migration\n",
+		"nothing but waived findings: root / passes the instance profile (5 rules, 1 waived)\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("lacks %q:\n%s", want, out)
+		}
+	}
+	r.Errors = []string{"could not check /srv/jupyterhub: permission denied"}
+	out = writeString(t, "text", []Report{r}, Options{})
+	if strings.Contains(out, "passes") || !strings.Contains(out, "NOT CHECKED  could not check /srv/jupyterhub: permission denied\n") ||
+		!strings.HasSuffix(out, "NOT CHECKED: root / (1 error); found so far: 0 denied, 0 warnings, 1 waived\n") {
+		t.Errorf("not checked:\n%s", out)
+	}
+}
