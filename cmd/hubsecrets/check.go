@@ -107,13 +107,14 @@ func (s *scanFlags) sources(e *env, cmd string) ([]runner.Source, func(), error)
 			return s.collectDir(ctx, opt)
 		}}}, func() {}, nil
 	}
-	targets, err := s.ssh.targets(e)
+	warn := func(format string, a ...any) {
+		fmt.Fprintf(e.stderr, "%s: %s\n", cmd, fmt.Sprintf(format, a...))
+	}
+	targets, err := s.ssh.targets(e, warn)
 	if err != nil {
 		return nil, nil, err
 	}
-	st, err := s.ssh.setup(e, func(format string, a ...any) {
-		fmt.Fprintf(e.stderr, "%s: %s\n", cmd, fmt.Sprintf(format, a...))
-	})
+	st, err := s.ssh.setup(e, targets, warn)
 	if err != nil {
 		return nil, nil, err
 	}

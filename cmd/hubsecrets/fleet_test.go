@@ -41,44 +41,6 @@ func runCLIWith(t *testing.T, stdin io.Reader, vars map[string]string, args ...s
 	return result{code, stdout.String(), stderr.String()}
 }
 
-func TestParseHostsFile(t *testing.T) {
-	in := `# fleet
-hub1
-admin@hub2.example.org:2222   # the odd one
-
-[::1]:22
-	root@10.0.0.7
-`
-	got, err := parseHostsFile(strings.NewReader(in), "hosts.txt", "me")
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []source.SSHTarget{
-		{User: "me", Host: "hub1", Port: 22},
-		{User: "admin", Host: "hub2.example.org", Port: 2222},
-		{User: "me", Host: "::1", Port: 22},
-		{User: "root", Host: "10.0.0.7", Port: 22},
-	}
-	if len(got) != len(want) {
-		t.Fatalf("got %+v, want %+v", got, want)
-	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Errorf("host %d: %+v, want %+v", i, got[i], want[i])
-		}
-	}
-
-	for _, tt := range []struct{ in, want string }{
-		{"hub1\n\nhub2 hub3\n", `hosts.txt:3: "hub2 hub3": want one [user@]host[:port] a line`},
-		{"# c\nhub1:99999\n", `hosts.txt:2: "hub1:99999": port "99999"`},
-		{"@hub1", `hosts.txt:1: "@hub1": empty user`},
-	} {
-		if _, err := parseHostsFile(strings.NewReader(tt.in), "hosts.txt", "me"); err == nil || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("%q: %v, want %q", tt.in, err, tt.want)
-		}
-	}
-}
-
 // writeKey writes a fresh unencrypted ed25519 key and returns its path.
 func writeKey(t *testing.T, dir string) string {
 	t.Helper()
@@ -124,11 +86,11 @@ func TestCheckSourceFlags(t *testing.T) {
 		{"zero timeout", nil, []string{"check", "--ssh", "root@hub1", "--timeout", "0s"}, "--timeout and --host-timeout must be positive"},
 		{"insecure and known hosts", nil, []string{"check", "--ssh", "root@hub1", "--insecure-ignore-host-key", "--known-hosts", hosts}, "verify host keys or do not"},
 		{"bad spec", nil, []string{"check", "--ssh", "root@hub1:ssh", "--identity", key}, `--ssh "root@hub1:ssh": port "ssh"`},
-		{"bad hosts line", nil, []string{"check", "--hosts", hosts, "--identity", key}, hosts + `:3: "hub2 extra"`},
+		{"bad hosts line", nil, []string{"check", "--hosts", hosts, "--identity", key}, hosts + `:3: "hub2 extra": one host a line`},
 		{"empty hosts file", nil, []string{"check", "--hosts", empty, "--identity", key}, "no hosts in it"},
 		{"hosts on stdin", nil, []string{"check", "--hosts", "-", "--identity", key}, `stdin:2: "a@": empty host`},
 		{"missing hosts file", nil, []string{"check", "--hosts", filepath.Join(dir, "nope")}, "--hosts: open"},
-		{"no key", map[string]string{"HOME": home}, []string{"check", "--ssh", "root@hub1"}, "no SSH key to offer: pass --identity FILE, or run ssh-agent"},
+		{"no key", map[string]string{"HOME": home}, []string{"check", "--ssh", "root@hub1", "--ssh-config", "none"}, "no SSH key to offer: pass --identity FILE, name an IdentityFile in the ssh config, or run ssh-agent"},
 		{"missing identity", nil, []string{"check", "--ssh", "root@hub1", "--identity", filepath.Join(dir, "nope")}, "--identity: open"},
 		{"missing known hosts", nil, []string{"check", "--ssh", "root@hub1", "--identity", key, "--known-hosts", filepath.Join(dir, "nope")}, "--known-hosts: stat"},
 		{"facts with two hosts", nil, []string{"facts", "--ssh", "root@hub1", "--ssh", "root@hub2", "--identity", key, "--insecure-ignore-host-key"}, "facts prints one host's document"},
@@ -453,7 +415,7 @@ func TestCheckSSH(t *testing.T) {
 	t.Run("root passes", func(t *testing.T) {
 		install(t, good, s.root)
 		r := scan(t, "root")
-		if r.code != exitOK || !strings.Contains(r.stdout, "no findings: host "+host+" passes the instance profile") {
+		if r.code != exitOK || !strings.Contains(r.stdout, "no findings: host root@"+host+" passes the instance profile") {
 			t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 		}
 		assertNoSecret(t, secrets, r.stdout+r.stderr)
@@ -473,7 +435,7 @@ func TestCheckSSH(t *testing.T) {
 			}
 			if format == "json" {
 				var rep struct{ Host, Root string }
-				if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || rep.Host != host || rep.Root != "/" {
+				if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || rep.Host != "root@"+host || rep.Root != "/" {
 					t.Errorf("json: one object for one host, got %+v (%v)", rep, err)
 				}
 			}
@@ -591,7 +553,7 @@ func TestCheckSSH(t *testing.T) {
 			t.Fatalf("exit %d, want 2: one host could not be scanned\n%s%s", r.code, r.stdout, r.stderr)
 		}
 		lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
-		wantHosts := []string{host, "localhost:" + s.port}
+		wantHosts := []string{"root@" + host, "root@localhost:" + s.port}
 		if len(lines) != len(wantHosts) {
 			t.Fatalf("%d JSON lines, want one per scanned host:\n%s", len(lines), r.stdout)
 		}
@@ -611,7 +573,7 @@ func TestCheckSSH(t *testing.T) {
 		}
 
 		r = runCLI(t, base...)
-		for _, want := range []string{"host " + host + "\n", "host localhost:" + s.port + "\n", "HUB012"} {
+		for _, want := range []string{"host root@" + host + "\n", "host root@localhost:" + s.port + "\n", "HUB012"} {
 			if !strings.Contains(r.stdout, want) {
 				t.Errorf("text report lacks %q:\n%s", want, r.stdout)
 			}
@@ -623,9 +585,12 @@ func TestCheckSSH(t *testing.T) {
 		}
 	})
 
+	t.Run("ssh config alias", func(t *testing.T) { testSSHConfigAlias(t, s, knownHosts, broken) })
+	t.Run("proxy jump", func(t *testing.T) { testProxyJump(t, s, knownHosts, broken) })
+
 	t.Run("facts", func(t *testing.T) {
 		r := runCLI(t, "facts", "--ssh", "root@"+host, "--identity", s.key, "--known-hosts", knownHosts)
-		if r.code != exitOK || !strings.Contains(r.stdout, `"kind": "ssh"`) || !strings.Contains(r.stdout, `"host": "`+host+`"`) {
+		if r.code != exitOK || !strings.Contains(r.stdout, `"kind": "ssh"`) || !strings.Contains(r.stdout, `"host": "root@`+host+`"`) {
 			t.Errorf("exit %d\n%.500s%s", r.code, r.stdout, r.stderr)
 		}
 		assertNoSecret(t, secrets, r.stdout)
