@@ -46,7 +46,7 @@ func testSSHConfigAlias(t *testing.T, s *sshd, knownHosts string, broken *testtr
 	}
 	// The text report names the host with its user.
 	r = runCLIWith(t, nil, vars, "check", "--ssh", "hub-alias", "--ssh-config", conf, "--known-hosts", knownHosts)
-	if r.code != exitDenied || !strings.Contains(r.stdout, "host root@hub-alias:"+s.port+"\n") {
+	if r.code != exitDenied || !strings.Contains(r.stdout, "(profile instance, host root@hub-alias:"+s.port+")") {
 		t.Errorf("text: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	// The line's user wins over the config's: needspw cannot sudo.
