@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -165,7 +166,7 @@ func (c *SSHConfigFiles) resolve(spec SSHTarget, me LocalUser, depth int, chain 
 		if err != nil {
 			return t, fmt.Errorf("%s %q: %w", where("IdentityFile"), id, err)
 		}
-		if !contains(t.IdentityFiles, f) {
+		if !slices.Contains(t.IdentityFiles, f) {
 			t.IdentityFiles = append(t.IdentityFiles, f)
 		}
 	}
@@ -247,13 +248,4 @@ func expandPath(p, home string, tokens map[byte]string) (string, error) {
 		return "", fmt.Errorf("~user is not supported: write an absolute path")
 	}
 	return expandTokens(p, tokens)
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
