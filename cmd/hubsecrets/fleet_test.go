@@ -82,6 +82,7 @@ func TestCheckSourceFlags(t *testing.T) {
 		{"empty tar", nil, []string{"check", "--tar", ""}, "--tar: want an archive FILE"},
 		{"identity without host", nil, []string{"check", "--identity", key}, "--identity is for SSH scans"},
 		{"parallel without host", nil, []string{"check", "--parallel", "4"}, "--parallel is for SSH scans"},
+		{"ssh config without host", nil, []string{"check", "--ssh-config", hosts}, "--ssh-config is for SSH scans"},
 		{"parallel 0", nil, []string{"check", "--ssh", "root@hub1", "--parallel", "0"}, "--parallel 0: want 1 or more"},
 		{"zero timeout", nil, []string{"check", "--ssh", "root@hub1", "--timeout", "0s"}, "--timeout and --host-timeout must be positive"},
 		{"insecure and known hosts", nil, []string{"check", "--ssh", "root@hub1", "--insecure-ignore-host-key", "--known-hosts", hosts}, "verify host keys or do not"},
