@@ -113,7 +113,7 @@ func TestCheckSourceFlags(t *testing.T) {
 // or stdin; one that is not an archive exits 2 naming --tar.
 func TestCheckTar(t *testing.T) {
 	if _, err := exec.LookPath("tar"); err != nil {
-		t.Skip("tar not installed")
+		skipOrFailSSHD(t, "tar not installed")
 	}
 	dir := t.TempDir()
 	archive := func(tr *testtree.Tree, name string) string {
@@ -155,13 +155,24 @@ type sshd struct {
 	repo, state, root, port, key string
 }
 
+// skipOrFailSSHD skips, unless HUBSECRETS_REQUIRE_TOOLS=1 (CI), where a
+// test that cannot have its sshd (or a tool) must fail rather than pass
+// unrun.
+func skipOrFailSSHD(t *testing.T, why string) {
+	t.Helper()
+	if os.Getenv("HUBSECRETS_REQUIRE_TOOLS") == "1" {
+		t.Fatalf("HUBSECRETS_REQUIRE_TOOLS=1: %s", why)
+	}
+	t.Skip(why + " (set HUBSECRETS_REQUIRE_TOOLS=1 to make that a failure)")
+}
+
 // startSSHD starts the sshd, or skips the test when it cannot be had here;
 // it is stopped (every process in its root killed, the root removed) when
 // the test ends.
 func startSSHD(t *testing.T) *sshd {
 	t.Helper()
 	if os.Geteuid() != 0 {
-		t.Skip("needs root: sshd-root.sh runs sshd chrooted in a debootstrapped Debian root")
+		skipOrFailSSHD(t, "needs root: sshd-root.sh runs sshd chrooted in a debootstrapped Debian root")
 	}
 	repo, err := filepath.Abs("../..")
 	if err != nil {
@@ -173,12 +184,12 @@ func startSSHD(t *testing.T) *sshd {
 	}
 	if _, err := os.Stat(filepath.Join(cache, "rootfs", "bookworm-sshd.tar.gz")); err != nil {
 		if _, err := exec.LookPath("debootstrap"); err != nil {
-			t.Skip("needs debootstrap (apt-get install debootstrap) to build the sshd root once")
+			skipOrFailSSHD(t, "needs debootstrap (apt-get install debootstrap) to build the sshd root once")
 		}
 	}
 	for _, tool := range []string{"ssh-keyscan", "ssh-keygen", "ss"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("needs %s (apt-get install openssh-client iproute2)", tool)
+			skipOrFailSSHD(t, "needs "+tool+" (apt-get install openssh-client iproute2)")
 		}
 	}
 	s := &sshd{repo: repo, state: filepath.Join(t.TempDir(), "sshd")}
@@ -288,7 +299,7 @@ func (s *sshd) addBusyboxTarget(t *testing.T) string {
 	t.Helper()
 	bb, err := exec.LookPath("busybox")
 	if err != nil {
-		t.Skip("busybox not installed")
+		skipOrFailSSHD(t, "busybox not installed")
 	}
 	nested := filepath.Join(s.root, "opt/bbroot")
 	copyFile := func(from, to string) {
