@@ -146,14 +146,12 @@ type SSHConfig struct {
 // signersFor lists the keys from files offered to t, in order.
 func (c SSHConfig) signersFor(t SSHTarget) []ssh.Signer {
 	signers := append([]ssh.Signer(nil), c.Signers...)
-	named := false
 	for _, f := range t.IdentityFiles {
 		if s, ok := c.Identities[f]; ok {
 			signers = append(signers, s)
-			named = true
 		}
 	}
-	if !named && len(t.IdentityFiles) == 0 {
+	if len(t.IdentityFiles) == 0 {
 		signers = append(signers, c.DefaultSigners...)
 	}
 	return signers

@@ -79,7 +79,13 @@ grep -E "^[0-9a-f]{64}  $archive\$" "$work/$sums" >"$work/archive.sha256" || tru
 if [ -n "$pin" ] && [ "$(cut -d' ' -f1 "$work/archive.sha256")" != "$pin" ]; then
 	die "$sums gives $(cut -d' ' -f1 "$work/archive.sha256") for $archive, not the pinned $pin: the release was changed, or the pin is for another version/platform. Nothing installed"
 fi
-(cd "$work" && sha256sum -c --strict --quiet archive.sha256) >&2 ||
+if command -v sha256sum >/dev/null; then
+	sumcheck='sha256sum -c --strict --quiet'
+else # macOS
+	sumcheck='shasum -a 256 -c --strict --quiet'
+fi
+# shellcheck disable=SC2086 # the command and its options
+(cd "$work" && $sumcheck archive.sha256) >&2 ||
 	die "$archive does NOT match its checksum in $sums: the download is corrupt or was replaced. Nothing installed"
 
 mkdir -p "$work/x"
