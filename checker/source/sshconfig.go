@@ -100,14 +100,17 @@ const maxJumps = 8
 // defaults (port 22, user me.Name). Errors name the file and keyword
 // and what to write.
 func (c *SSHConfigFiles) Resolve(spec SSHTarget, me LocalUser) (SSHTarget, error) {
-	t, err := c.resolve(spec, me, 0, spec.Host)
+	t, err := c.resolve(spec, me, true, 0, spec.Host)
 	if err != nil {
 		return t, fmt.Errorf("%s: %w", spec.Host, err)
 	}
 	return t, nil
 }
 
-func (c *SSHConfigFiles) resolve(spec SSHTarget, me LocalUser, depth int, chain string) (SSHTarget, error) {
+// resolve follows the host's own ProxyJump (or refuses its ProxyCommand)
+// when follow is set: a hop after the first of a chain is reached through
+// the one before, whatever its configuration says.
+func (c *SSHConfigFiles) resolve(spec SSHTarget, me LocalUser, follow bool, depth int, chain string) (SSHTarget, error) {
 	alias := spec.Host
 	t := SSHTarget{User: spec.User, Host: alias, Port: spec.Port}
 	where := func(key string) string {
@@ -171,6 +174,9 @@ func (c *SSHConfigFiles) resolve(spec SSHTarget, me LocalUser, depth int, chain 
 		}
 	}
 
+	if !follow {
+		return t, nil
+	}
 	jump, err := c.get(alias, "ProxyJump")
 	if err != nil {
 		return t, err
@@ -196,7 +202,7 @@ func (c *SSHConfigFiles) resolve(spec SSHTarget, me LocalUser, depth int, chain 
 		if depth+1 > maxJumps {
 			return t, fmt.Errorf("ProxyJump goes more than %d hops deep (%s): is there a loop in %s?", maxJumps, next, strings.Join(c.Files(), ", "))
 		}
-		h, err := c.resolve(hs, me, depth+1, next)
+		h, err := c.resolve(hs, me, i == 0, depth+1, next)
 		if err != nil {
 			return t, fmt.Errorf("jump host %s: %w", hs.Host, err)
 		}

@@ -36,6 +36,9 @@ Host inner
 Host outer
     ProxyJump gateway
 
+Host inner2
+    ProxyJump bastion,viacmd
+
 Host loop1
     ProxyJump loop2
 Host loop2
@@ -86,6 +89,8 @@ func TestResolveHosts(t *testing.T) {
 			{User: "me", Host: "outer", Port: 22},
 			{User: "root", Host: "192.0.2.1", Port: 2200, Alias: "bastion", IdentityFiles: []string{"/home/me/.ssh/bastion_root"}},
 		}}, "me@inner"},
+		// a later hop is reached through the one before: its own ProxyCommand is not used
+		{"inner2", source.SSHTarget{User: "me", Host: "inner2", Port: 22, Jump: []source.SSHTarget{bastion, {User: "me", Host: "viacmd", Port: 22}}}, "me@inner2"},
 		{"[::1]:2222", source.SSHTarget{User: "me", Host: "::1", Port: 2222}, "me@[::1]:2222"},
 		{"ssh://ops@[2001:db8::7]:2200/", source.SSHTarget{User: "ops", Host: "2001:db8::7", Port: 2200}, "ops@[2001:db8::7]:2200"},
 		{"plain", source.SSHTarget{User: "me", Host: "plain", Port: 22}, "me@plain"},
