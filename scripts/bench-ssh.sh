@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # make bench-scan, SSH part: `hubsecrets check --hosts FILE` with HOSTS (50)
-# entries that are all the same sshd on 127.0.0.1 (scripts/testenv/sshd-root.sh),
+# entries that are all the same sshd (scripts/testenv/sshd-root.sh), each under
+# its own loopback address (127.0.0.1, .2, ...: check scans a host named
+# twice once),
 # at --parallel 1 and --parallel 16: wall time of each, per host, and the ratio.
 # Loopback only. Needs root and the sshd root (debootstrap, cached after the
 # first build); without root it says so and exits 0, so bench-scan's other
@@ -40,7 +42,11 @@ root=$HUBSECRETS_SSH_ROOT port=$HUBSECRETS_SSH_PORT
 # sshd drops, at random, unauthenticated connections beyond MaxStartups
 # (10 by default): raise it, so --parallel 16 measures hubsecrets and not
 # that throttle. SIGHUP makes sshd re-execute itself with the new setting.
-echo "MaxStartups 100" >"$root/etc/ssh/sshd_config.d/zz-hubsecrets-bench.conf"
+# It also listens on 127.0.0.2 and up (all loopback), one address a host.
+{
+	echo "MaxStartups 100"
+	for i in $(seq 2 "$HOSTS"); do echo "ListenAddress 127.0.0.$i"; done
+} >"$root/etc/ssh/sshd_config.d/zz-hubsecrets-bench.conf"
 listening() { grep -c "Server listening on 127.0.0.1 port $port" "$state/sshd.log" || true; }
 before=$(listening)
 kill -HUP "$(cat "$state/sshd.pid")"
@@ -52,8 +58,9 @@ correct_root "$tmp/sample"
 rm -rf "$root/srv/jupyterhub"
 cp -a "$tmp/sample/srv/jupyterhub" "$root/srv/jupyterhub"
 
-ssh-keyscan -p "$port" 127.0.0.1 >"$tmp/known_hosts" 2>/dev/null
-for _ in $(seq "$HOSTS"); do echo "root@127.0.0.1:$port"; done >"$tmp/hosts"
+ssh-keyscan -p "$port" 127.0.0.1 >"$tmp/keys" 2>/dev/null
+for i in $(seq "$HOSTS"); do sed "s/^\[127\.0\.0\.1\]/[127.0.0.$i]/" "$tmp/keys"; done >"$tmp/known_hosts"
+for i in $(seq "$HOSTS"); do echo "root@127.0.0.$i:$port"; done >"$tmp/hosts"
 check() { "$HUBSECRETS" check --hosts "$tmp/hosts" --identity "$HUBSECRETS_SSH_KEY" --known-hosts "$tmp/known_hosts" --format json --parallel "$1"; }
 
 if ! check 16 >"$tmp/out" 2>"$tmp/err" || [ "$(wc -l <"$tmp/out")" -ne "$HOSTS" ]; then
@@ -73,7 +80,7 @@ done
 s1=$(median <"$tmp/p1.ns"); s16=$(median <"$tmp/p16.ns")
 
 printf 'machine: %s cores, %s; load average %s\n' "$(nproc)" "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')" "$(cut -d' ' -f1-3 /proc/loadavg)"
-printf 'hubsecrets check --hosts: %d entries, all root@127.0.0.1:%s (one chrooted sshd, MaxStartups 100); median of %d\n' "$HOSTS" "$port" "$N"
+printf 'hubsecrets check --hosts: %d entries, root@127.0.0.{1..%d}:%s (one chrooted sshd on each address, MaxStartups 100); median of %d\n' "$HOSTS" "$HOSTS" "$port" "$N"
 awk -v s="$s1" -v n="$HOSTS" 'BEGIN {printf "  --parallel 1   %7.2f s  (%.0f ms a host)\n", s, s * 1000 / n}'
 awk -v s="$s16" -v n="$HOSTS" 'BEGIN {printf "  --parallel 16  %7.2f s  (%.0f ms a host)\n", s, s * 1000 / n}'
 awk -v a="$s1" -v b="$s16" 'BEGIN {printf "  ratio parallel 1 / parallel 16: %.2fx\n", a / b}'

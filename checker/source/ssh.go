@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -22,91 +21,6 @@ import (
 // The SSH transport for the remote collector: one connection and one
 // command per host (RemoteCommand), whose output ParseRemote reads. The
 // Packer provisioner runs the same RemoteScript over its communicator.
-
-// SSHTarget is one host to scan.
-type SSHTarget struct {
-	User string
-	Host string // a name or an IP address, without brackets
-	Port int
-}
-
-// ParseSSHTarget reads "[user@]host[:port]"; an IPv6 address with a port
-// is bracketed ("[::1]:2222"), without one it may be bare ("::1").
-func ParseSSHTarget(spec, defaultUser string) (SSHTarget, error) {
-	t := SSHTarget{User: defaultUser, Port: 22}
-	if spec == "" {
-		return t, errors.New("empty host: want [user@]host[:port]")
-	}
-	if strings.IndexFunc(spec, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0 {
-		return t, fmt.Errorf("%q: a host has no spaces or control characters: want [user@]host[:port]", spec)
-	}
-	hostport := spec
-	if i := strings.LastIndexByte(spec, '@'); i >= 0 {
-		t.User, hostport = spec[:i], spec[i+1:]
-		if t.User == "" {
-			return t, fmt.Errorf("%q: empty user before @", spec)
-		}
-	}
-	if t.User == "" {
-		return t, fmt.Errorf("%q: no user: write user@%s", spec, hostport)
-	}
-	port := ""
-	switch {
-	case strings.HasPrefix(hostport, "["):
-		end := strings.IndexByte(hostport, ']')
-		if end < 0 {
-			return t, fmt.Errorf("%q: missing ] after the IPv6 address", spec)
-		}
-		t.Host, port = hostport[1:end], hostport[end+1:]
-		if port != "" {
-			if port[0] != ':' {
-				return t, fmt.Errorf("%q: want [address]:port", spec)
-			}
-			port = port[1:]
-		}
-		if net.ParseIP(t.Host) == nil {
-			return t, fmt.Errorf("%q: %q in brackets is not an IP address", spec, t.Host)
-		}
-	case strings.Count(hostport, ":") > 1: // a bare IPv6 address: no port
-		t.Host = hostport
-		if net.ParseIP(t.Host) == nil {
-			return t, fmt.Errorf("%q: not an IPv6 address; write [address]:port for a port", spec)
-		}
-	default:
-		t.Host, port, _ = strings.Cut(hostport, ":")
-		if strings.Contains(hostport, ":") && port == "" {
-			return t, fmt.Errorf("%q: empty port after the colon", spec)
-		}
-	}
-	if t.Host == "" {
-		return t, fmt.Errorf("%q: empty host", spec)
-	}
-	if strings.ContainsAny(t.Host, "/[]@") || t.Host[0] == '-' {
-		return t, fmt.Errorf("%q: %q is not a host name or address", spec, t.Host)
-	}
-	if port != "" {
-		n, err := strconv.Atoi(port)
-		if err != nil || n < 1 || n > 65535 {
-			return t, fmt.Errorf("%q: port %q: want a number from 1 to 65535", spec, port)
-		}
-		t.Port = n
-	}
-	return t, nil
-}
-
-// Addr is host:port for dialing.
-func (t SSHTarget) Addr() string { return net.JoinHostPort(t.Host, strconv.Itoa(t.Port)) }
-
-// Name is the host as reports show it: the port only when it is not 22.
-func (t SSHTarget) Name() string {
-	if t.Port == 22 {
-		return t.Host
-	}
-	return t.Addr()
-}
-
-// String is user@host[:port].
-func (t SSHTarget) String() string { return t.User + "@" + t.Name() }
 
 // RemoteCommand is the one command an SSH session runs for opt:
 // RemoteScript as root. The login shell runs sh, which runs the script
@@ -212,22 +126,48 @@ func (k *KnownHosts) explain(t SSHTarget, err error) error {
 
 // SSHConfig says how to reach every host.
 type SSHConfig struct {
-	// Signers are offered in order: keys from files, then the agent's.
+	// Signers are offered first to every host (--identity).
 	Signers []ssh.Signer
-	// Agent, when set, adds its keys after Signers.
+	// Identities are the keys of the ssh_config IdentityFile entries, by
+	// path: a host is offered those its IdentityFiles name, after Signers.
+	Identities map[string]ssh.Signer
+	// DefaultSigners are offered after Signers to a host whose ssh_config
+	// names no IdentityFile, as ssh(1) tries ~/.ssh/id_* only then.
+	DefaultSigners []ssh.Signer
+	// Agent, when set, adds its keys last.
 	Agent agent.Agent
-	// HostKeys verifies host keys. Nil means no verification at all: only
-	// for an explicit opt-out.
+	// HostKeys verifies host keys (of jump hosts too). Nil means no
+	// verification at all: only for an explicit opt-out.
 	HostKeys *KnownHosts
-	// ConnectTimeout bounds the TCP connect and the SSH handshake.
+	// ConnectTimeout bounds the TCP connect and the SSH handshake, per hop.
 	ConnectTimeout time.Duration
 }
 
-// auth is one publickey method with every key: the client tries only the
-// first method of each kind, so keys from files and the agent go together.
-func (c SSHConfig) auth() ssh.AuthMethod {
+// signersFor lists the keys from files offered to t, in order.
+func (c SSHConfig) signersFor(t SSHTarget) []ssh.Signer {
+	signers := append([]ssh.Signer(nil), c.Signers...)
+	for _, f := range t.IdentityFiles {
+		if s, ok := c.Identities[f]; ok {
+			signers = append(signers, s)
+		}
+	}
+	if len(t.IdentityFiles) == 0 {
+		signers = append(signers, c.DefaultSigners...)
+	}
+	return signers
+}
+
+// HasKeyFor says whether anything would be offered to t.
+func (c SSHConfig) HasKeyFor(t SSHTarget) bool {
+	return c.Agent != nil || len(c.signersFor(t)) > 0
+}
+
+// auth is one publickey method with every key for t: the client tries
+// only the first method of each kind, so keys from files and the agent go
+// together.
+func (c SSHConfig) auth(t SSHTarget) ssh.AuthMethod {
 	return ssh.PublicKeysCallback(func() ([]ssh.Signer, error) {
-		signers := append([]ssh.Signer(nil), c.Signers...)
+		signers := c.signersFor(t)
 		if c.Agent != nil {
 			if more, err := c.Agent.Signers(); err == nil {
 				signers = append(signers, more...)
@@ -308,52 +248,11 @@ func OpenSSH(ctx context.Context, t SSHTarget, cfg SSHConfig, opt Options) (FS, 
 
 // runSSH runs cmd on t with its standard output going to out.
 func runSSH(ctx context.Context, t SSHTarget, cfg SSHConfig, cmd string, out *capped) error {
-	d := net.Dialer{Timeout: cfg.ConnectTimeout}
-	conn, err := d.DialContext(ctx, "tcp", t.Addr())
+	client, done, err := connect(ctx, t, cfg)
 	if err != nil {
-		if ctx.Err() != nil {
-			return context.Cause(ctx)
-		}
-		var ne net.Error
-		if errors.As(err, &ne) && ne.Timeout() {
-			return fmt.Errorf("cannot connect to %s: no answer within %s (--timeout)", t.Addr(), cfg.ConnectTimeout)
-		}
-		return fmt.Errorf("cannot connect: %w", err)
+		return err
 	}
-	// Closing the connection is what interrupts every blocked read below.
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
-	defer stop()
-	defer conn.Close()
-
-	// The handshake (key exchange, host key, authentication) gets the same
-	// bound as the connect: a server that accepts and then stalls must not
-	// hold a worker.
-	conn.SetDeadline(time.Now().Add(cfg.ConnectTimeout))
-	var hostKeyErr error
-	cc := &ssh.ClientConfig{User: t.User, Auth: []ssh.AuthMethod{cfg.auth()}}
-	if cfg.HostKeys != nil {
-		cc.HostKeyCallback = cfg.HostKeys.hostKeyCallback(&hostKeyErr)
-		cc.HostKeyAlgorithms = cfg.HostKeys.algorithms(t.Addr())
-	} else {
-		cc.HostKeyCallback = ssh.InsecureIgnoreHostKey() // the user's explicit opt-out
-	}
-	c, chans, reqs, err := ssh.NewClientConn(conn, t.Addr(), cc)
-	if err != nil {
-		switch {
-		case ctx.Err() != nil:
-			return context.Cause(ctx)
-		case hostKeyErr != nil:
-			return cfg.HostKeys.explain(t, hostKeyErr)
-		case strings.Contains(err.Error(), "unable to authenticate"):
-			return fmt.Errorf("%s refused our keys for user %q: add a public key to ~%s/.ssh/authorized_keys there, or offer the right one (--identity FILE, or ssh-agent)", t.Name(), t.User, t.User)
-		case errors.Is(err, os.ErrDeadlineExceeded):
-			return fmt.Errorf("the SSH handshake with %s did not finish within %s (--timeout)", t.Addr(), cfg.ConnectTimeout)
-		}
-		return fmt.Errorf("SSH handshake with %s: %w", t.Addr(), err)
-	}
-	client := ssh.NewClient(c, chans, reqs)
-	defer client.Close()
-	conn.SetDeadline(time.Time{}) // from here ctx bounds the exchange
+	defer done()
 
 	sess, err := client.NewSession()
 	if err != nil {

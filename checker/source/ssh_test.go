@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -29,14 +30,14 @@ func TestParseSSHTarget(t *testing.T) {
 		want          SSHTarget
 		name, addr    string
 	}{
-		{"hub1", "me", SSHTarget{"me", "hub1", 22}, "hub1", "hub1:22"},
-		{"admin@hub1.example.org", "me", SSHTarget{"admin", "hub1.example.org", 22}, "hub1.example.org", "hub1.example.org:22"},
-		{"root@127.0.0.1:2222", "", SSHTarget{"root", "127.0.0.1", 2222}, "127.0.0.1:2222", "127.0.0.1:2222"},
-		{"[::1]:22", "me", SSHTarget{"me", "::1", 22}, "::1", "[::1]:22"},
-		{"ops@[2001:db8::7]:2200", "", SSHTarget{"ops", "2001:db8::7", 2200}, "[2001:db8::7]:2200", "[2001:db8::7]:2200"},
-		{"[::1]", "me", SSHTarget{"me", "::1", 22}, "::1", "[::1]:22"},
-		{"fe80::1", "me", SSHTarget{"me", "fe80::1", 22}, "fe80::1", "[fe80::1]:22"},
-		{"a@b@hub", "", SSHTarget{"a@b", "hub", 22}, "hub", "hub:22"}, // the last @ splits, as ssh does
+		{"hub1", "me", SSHTarget{User: "me", Host: "hub1", Port: 22}, "hub1", "hub1:22"},
+		{"admin@hub1.example.org", "me", SSHTarget{User: "admin", Host: "hub1.example.org", Port: 22}, "hub1.example.org", "hub1.example.org:22"},
+		{"root@127.0.0.1:2222", "", SSHTarget{User: "root", Host: "127.0.0.1", Port: 2222}, "127.0.0.1:2222", "127.0.0.1:2222"},
+		{"[::1]:22", "me", SSHTarget{User: "me", Host: "::1", Port: 22}, "::1", "[::1]:22"},
+		{"ops@[2001:db8::7]:2200", "", SSHTarget{User: "ops", Host: "2001:db8::7", Port: 2200}, "[2001:db8::7]:2200", "[2001:db8::7]:2200"},
+		{"[::1]", "me", SSHTarget{User: "me", Host: "::1", Port: 22}, "::1", "[::1]:22"},
+		{"fe80::1", "me", SSHTarget{User: "me", Host: "fe80::1", Port: 22}, "fe80::1", "[fe80::1]:22"},
+		{"a@b@hub", "", SSHTarget{User: "a@b", Host: "hub", Port: 22}, "hub", "hub:22"}, // the last @ splits, as ssh does
 	}
 	for _, tt := range tests {
 		t.Run(tt.spec, func(t *testing.T) {
@@ -44,7 +45,7 @@ func TestParseSSHTarget(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got != tt.want || got.Name() != tt.name || got.Addr() != tt.addr {
+			if !reflect.DeepEqual(got, tt.want) || got.Name() != tt.name || got.Addr() != tt.addr {
 				t.Errorf("got %+v name %q addr %q; want %+v %q %q", got, got.Name(), got.Addr(), tt.want, tt.name, tt.addr)
 			}
 			if s := got.String(); s != got.User+"@"+tt.name {

@@ -113,13 +113,14 @@ func (s *scanFlags) sources(e *env, cmd string) ([]runner.Source, func(), error)
 			return s.collectDir(ctx, opt)
 		}}}, func() {}, nil
 	}
-	targets, err := s.ssh.targets(e)
+	warn := func(format string, a ...any) {
+		fmt.Fprintf(e.stderr, "%s: %s\n", cmd, fmt.Sprintf(format, a...))
+	}
+	targets, err := s.ssh.targets(e, warn)
 	if err != nil {
 		return nil, nil, err
 	}
-	st, err := s.ssh.setup(e, func(format string, a ...any) {
-		fmt.Fprintf(e.stderr, "%s: %s\n", cmd, fmt.Sprintf(format, a...))
-	})
+	st, err := s.ssh.setup(e, targets, warn)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -186,9 +187,10 @@ Profiles:
              installed, no per-instance secret present
 
 Sources (one kind at a time): --root DIR (default /), --tar FILE, or hosts
-with --ssh and --hosts. A host is reached with golang.org/x/crypto/ssh (keys
-from --identity and ssh-agent, host keys checked against known_hosts) and
-scanned with one command, as root or through 'sudo -n'. Several hosts are
+with --ssh and --hosts. A host is resolved as ssh(1) resolves it
+(~/.ssh/config: HostName, Port, User, IdentityFile, ProxyJump), reached with
+golang.org/x/crypto/ssh (keys from --identity, IdentityFile and ssh-agent;
+every hop's host key checked against known_hosts) and scanned with one command, as root or through 'sudo -n'. Several hosts are
 scanned --parallel at a time, each on its own: --format json then prints one
 JSON object a line, the other formats group findings by host. A host that
 cannot be scanned is named on stderr with the reason, and in the report as

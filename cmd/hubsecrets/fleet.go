@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -9,11 +8,11 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/user"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
 
 	"github.com/hubsecrets/packer-plugin-jupyterhub/checker/facts"
@@ -25,6 +24,7 @@ import (
 type sshFlags struct {
 	hosts       stringList // --ssh
 	hostsFile   string
+	sshConfig   string
 	identities  stringList
 	knownHosts  stringList
 	insecure    bool
@@ -33,86 +33,17 @@ type sshFlags struct {
 }
 
 // sshOnly are the flags that mean nothing without a host.
-var sshOnly = []string{"identity", "known-hosts", "insecure-ignore-host-key", "timeout", "host-timeout", "parallel"}
+var sshOnly = []string{"ssh-config", "identity", "known-hosts", "insecure-ignore-host-key", "timeout", "host-timeout", "parallel"}
 
 func (s *sshFlags) register(fs *flag.FlagSet) {
 	fs.Var(&s.hosts, "ssh", "scan `[user@]host[:port]` over SSH (repeatable; IPv6 as [addr]:port); needs root there or passwordless sudo")
-	fs.StringVar(&s.hostsFile, "hosts", "", "scan the hosts listed in `FILE` (one [user@]host[:port] a line, # comments; - for stdin)")
-	fs.Var(&s.identities, "identity", "offer the private key in `FILE` (repeatable; default ~/.ssh/id_ed25519, id_ecdsa, id_rsa when present), with ssh-agent's keys (SSH_AUTH_SOCK)")
+	fs.StringVar(&s.hostsFile, "hosts", "", "scan the hosts listed in `FILE` (one [user@]host[:port] or ssh://user@host:port a line, # comments; - for stdin)")
+	fs.StringVar(&s.sshConfig, "ssh-config", "", "resolve hosts through the OpenSSH client configuration `FILE` (Host, HostName, Port, User, IdentityFile, ProxyJump; none for no file; default ~/.ssh/config, then "+systemSSHConfig+")")
+	fs.Var(&s.identities, "identity", "offer the private key in `FILE` first (repeatable), then a host's IdentityFile keys, else ~/.ssh/id_ed25519, id_ecdsa, id_rsa when present, then ssh-agent's keys (SSH_AUTH_SOCK)")
 	fs.Var(&s.knownHosts, "known-hosts", "verify host keys against `FILE` (repeatable; default ~/.ssh/known_hosts and /etc/ssh/ssh_known_hosts)")
 	fs.BoolVar(&s.insecure, "insecure-ignore-host-key", false, "do not verify host keys (anyone on the path can impersonate a host)")
 	fs.DurationVar(&s.timeout, "timeout", 10*time.Second, "give up connecting (TCP and SSH handshake) to a host after `DURATION`")
 	fs.DurationVar(&s.hostTimeout, "host-timeout", time.Minute, "give up on a host after `DURATION` in all")
-}
-
-// targets lists the hosts of --ssh and --hosts, in that order.
-func (s *sshFlags) targets(e *env) ([]source.SSHTarget, error) {
-	defUser := defaultUser(e)
-	var ts []source.SSHTarget
-	for _, spec := range s.hosts {
-		t, err := source.ParseSSHTarget(spec, defUser)
-		if err != nil {
-			return nil, fmt.Errorf("--ssh %w", err)
-		}
-		ts = append(ts, t)
-	}
-	if s.hostsFile != "" {
-		r, name := e.stdin, "stdin"
-		if s.hostsFile != "-" {
-			f, err := os.Open(s.hostsFile)
-			if err != nil {
-				return nil, fmt.Errorf("--hosts: %w", err)
-			}
-			defer f.Close()
-			r, name = f, s.hostsFile
-		}
-		more, err := parseHostsFile(r, name, defUser)
-		if err != nil {
-			return nil, fmt.Errorf("--hosts %w", err)
-		}
-		if len(more) == 0 {
-			return nil, fmt.Errorf("--hosts %s: no hosts in it", name)
-		}
-		ts = append(ts, more...)
-	}
-	return ts, nil
-}
-
-// parseHostsFile reads one [user@]host[:port] a line; "#" starts a
-// comment, blank lines are skipped. Errors name the file and line.
-func parseHostsFile(r io.Reader, name, defUser string) ([]source.SSHTarget, error) {
-	var ts []source.SSHTarget
-	sc := bufio.NewScanner(r)
-	for n := 1; sc.Scan(); n++ {
-		line, _, _ := strings.Cut(sc.Text(), "#")
-		f := strings.Fields(line)
-		switch {
-		case len(f) == 0:
-			continue
-		case len(f) > 1:
-			return nil, fmt.Errorf("%s:%d: %q: want one [user@]host[:port] a line", name, n, strings.TrimSpace(line))
-		}
-		t, err := source.ParseSSHTarget(f[0], defUser)
-		if err != nil {
-			return nil, fmt.Errorf("%s:%d: %w", name, n, err)
-		}
-		ts = append(ts, t)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	return ts, nil
-}
-
-// defaultUser is the login for a host without user@, as ssh picks it.
-func defaultUser(e *env) string {
-	if u := e.getenv("USER"); u != "" {
-		return u
-	}
-	if u, err := user.Current(); err == nil {
-		return u.Username
-	}
-	return ""
 }
 
 // sshSetup is the connection setup shared by every host of a run.
@@ -128,10 +59,11 @@ func (s *sshSetup) Close() {
 	}
 }
 
-// setup loads the keys and known hosts. Warnings (an unreachable agent,
-// the host key opt-out) go to stderr; the error is one the user can act on.
-func (s *sshFlags) setup(e *env, warn func(format string, a ...any)) (*sshSetup, error) {
-	st := &sshSetup{cfg: source.SSHConfig{ConnectTimeout: s.timeout}, hostTimeout: s.hostTimeout}
+// setup loads the keys and known hosts for targets. Warnings (an
+// unreachable agent, a missing IdentityFile, the host key opt-out) go to
+// stderr; the error is one the user can act on.
+func (s *sshFlags) setup(e *env, targets []source.SSHTarget, warn func(format string, a ...any)) (*sshSetup, error) {
+	st := &sshSetup{cfg: source.SSHConfig{ConnectTimeout: s.timeout, Identities: map[string]ssh.Signer{}}, hostTimeout: s.hostTimeout}
 	home := e.getenv("HOME")
 	var notes []string
 	if len(s.identities) > 0 {
@@ -153,7 +85,24 @@ func (s *sshFlags) setup(e *env, warn func(format string, a ...any)) (*sshSetup,
 				notes = append(notes, err.Error())
 				continue
 			}
-			st.cfg.Signers = append(st.cfg.Signers, signer)
+			st.cfg.DefaultSigners = append(st.cfg.DefaultSigners, signer)
+		}
+	}
+	// The ssh config's IdentityFile keys, each read once. One that cannot
+	// be read is skipped, as ssh(1) does: the agent may hold it.
+	skipped := map[string]bool{}
+	for _, h := range hopsOf(targets) {
+		for _, f := range h.IdentityFiles {
+			if _, ok := st.cfg.Identities[f]; ok || skipped[f] {
+				continue
+			}
+			signer, err := source.LoadIdentity(f)
+			if err != nil {
+				skipped[f] = true
+				warn("IdentityFile %s (ssh config, for %s): %v; not offered", f, h.Name(), err)
+				continue
+			}
+			st.cfg.Identities[f] = signer
 		}
 	}
 	if sock := e.getenv("SSH_AUTH_SOCK"); sock != "" {
@@ -165,11 +114,22 @@ func (s *sshFlags) setup(e *env, warn func(format string, a ...any)) (*sshSetup,
 			st.cfg.Agent = agent.NewClient(conn)
 		}
 	}
-	if len(st.cfg.Signers) == 0 && st.cfg.Agent == nil {
-		msg := "no SSH key to offer: pass --identity FILE, or run ssh-agent with the key loaded (SSH_AUTH_SOCK)"
+	var keyless []string
+	for _, h := range hopsOf(targets) {
+		if !st.cfg.HasKeyFor(h) {
+			keyless = append(keyless, h.String())
+		}
+	}
+	if len(keyless) > 0 {
+		msg := "no SSH key to offer"
+		if len(keyless) < len(hopsOf(targets)) {
+			msg += " to " + strings.Join(keyless, ", ")
+		}
+		msg += ": pass --identity FILE, name an IdentityFile in the ssh config, or run ssh-agent with the key loaded (SSH_AUTH_SOCK)"
 		if len(notes) > 0 {
 			msg += " (" + strings.Join(notes, "; ") + ")"
 		}
+		st.Close()
 		return nil, errors.New(msg)
 	}
 
@@ -208,9 +168,20 @@ func (s *sshFlags) setup(e *env, warn func(format string, a ...any)) (*sshSetup,
 	return st, nil
 }
 
+// hopsOf lists every host a connection is made to: the targets and their
+// jump hosts.
+func hopsOf(targets []source.SSHTarget) []source.SSHTarget {
+	var hs []source.SSHTarget
+	for _, t := range targets {
+		hs = append(hs, t.Jump...)
+		hs = append(hs, t)
+	}
+	return hs
+}
+
 // source is a scan of t over SSH, bounded by --host-timeout.
 func (st *sshSetup) source(t source.SSHTarget, opt source.Options) runner.Source {
-	return runner.Source{Label: "host " + t.String(), Host: t.Name(), Root: "/", Kind: "ssh", Collect: func(ctx context.Context) (*facts.Document, error) {
+	return runner.Source{Label: "host " + t.String(), Host: t.String(), Root: "/", Kind: "ssh", Collect: func(ctx context.Context) (*facts.Document, error) {
 		ctx, cancel := context.WithTimeoutCause(ctx, st.hostTimeout,
 			fmt.Errorf("gave up after %s (--host-timeout)", st.hostTimeout))
 		defer cancel()
@@ -218,6 +189,6 @@ func (st *sshSetup) source(t source.SSHTarget, opt source.Options) runner.Source
 		if err != nil {
 			return nil, err
 		}
-		return source.Collect(ctx, fsys, facts.Source{Kind: "ssh", Root: "/", Host: t.Name()}, opt)
+		return source.Collect(ctx, fsys, facts.Source{Kind: "ssh", Root: "/", Host: t.String()}, opt)
 	}}
 }

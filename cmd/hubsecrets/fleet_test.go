@@ -41,44 +41,6 @@ func runCLIWith(t *testing.T, stdin io.Reader, vars map[string]string, args ...s
 	return result{code, stdout.String(), stderr.String()}
 }
 
-func TestParseHostsFile(t *testing.T) {
-	in := `# fleet
-hub1
-admin@hub2.example.org:2222   # the odd one
-
-[::1]:22
-	root@10.0.0.7
-`
-	got, err := parseHostsFile(strings.NewReader(in), "hosts.txt", "me")
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []source.SSHTarget{
-		{User: "me", Host: "hub1", Port: 22},
-		{User: "admin", Host: "hub2.example.org", Port: 2222},
-		{User: "me", Host: "::1", Port: 22},
-		{User: "root", Host: "10.0.0.7", Port: 22},
-	}
-	if len(got) != len(want) {
-		t.Fatalf("got %+v, want %+v", got, want)
-	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Errorf("host %d: %+v, want %+v", i, got[i], want[i])
-		}
-	}
-
-	for _, tt := range []struct{ in, want string }{
-		{"hub1\n\nhub2 hub3\n", `hosts.txt:3: "hub2 hub3": want one [user@]host[:port] a line`},
-		{"# c\nhub1:99999\n", `hosts.txt:2: "hub1:99999": port "99999"`},
-		{"@hub1", `hosts.txt:1: "@hub1": empty user`},
-	} {
-		if _, err := parseHostsFile(strings.NewReader(tt.in), "hosts.txt", "me"); err == nil || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("%q: %v, want %q", tt.in, err, tt.want)
-		}
-	}
-}
-
 // writeKey writes a fresh unencrypted ed25519 key and returns its path.
 func writeKey(t *testing.T, dir string) string {
 	t.Helper()
@@ -120,15 +82,16 @@ func TestCheckSourceFlags(t *testing.T) {
 		{"empty tar", nil, []string{"check", "--tar", ""}, "--tar: want an archive FILE"},
 		{"identity without host", nil, []string{"check", "--identity", key}, "--identity is for SSH scans"},
 		{"parallel without host", nil, []string{"check", "--parallel", "4"}, "--parallel is for SSH scans"},
+		{"ssh config without host", nil, []string{"check", "--ssh-config", hosts}, "--ssh-config is for SSH scans"},
 		{"parallel 0", nil, []string{"check", "--ssh", "root@hub1", "--parallel", "0"}, "--parallel 0: want 1 or more"},
 		{"zero timeout", nil, []string{"check", "--ssh", "root@hub1", "--timeout", "0s"}, "--timeout and --host-timeout must be positive"},
 		{"insecure and known hosts", nil, []string{"check", "--ssh", "root@hub1", "--insecure-ignore-host-key", "--known-hosts", hosts}, "verify host keys or do not"},
 		{"bad spec", nil, []string{"check", "--ssh", "root@hub1:ssh", "--identity", key}, `--ssh "root@hub1:ssh": port "ssh"`},
-		{"bad hosts line", nil, []string{"check", "--hosts", hosts, "--identity", key}, hosts + `:3: "hub2 extra"`},
+		{"bad hosts line", nil, []string{"check", "--hosts", hosts, "--identity", key}, hosts + `:3: "hub2 extra": one host a line`},
 		{"empty hosts file", nil, []string{"check", "--hosts", empty, "--identity", key}, "no hosts in it"},
 		{"hosts on stdin", nil, []string{"check", "--hosts", "-", "--identity", key}, `stdin:2: "a@": empty host`},
 		{"missing hosts file", nil, []string{"check", "--hosts", filepath.Join(dir, "nope")}, "--hosts: open"},
-		{"no key", map[string]string{"HOME": home}, []string{"check", "--ssh", "root@hub1"}, "no SSH key to offer: pass --identity FILE, or run ssh-agent"},
+		{"no key", map[string]string{"HOME": home}, []string{"check", "--ssh", "root@hub1", "--ssh-config", "none"}, "no SSH key to offer: pass --identity FILE, name an IdentityFile in the ssh config, or run ssh-agent"},
 		{"missing identity", nil, []string{"check", "--ssh", "root@hub1", "--identity", filepath.Join(dir, "nope")}, "--identity: open"},
 		{"missing known hosts", nil, []string{"check", "--ssh", "root@hub1", "--identity", key, "--known-hosts", filepath.Join(dir, "nope")}, "--known-hosts: stat"},
 		{"facts with two hosts", nil, []string{"facts", "--ssh", "root@hub1", "--ssh", "root@hub2", "--identity", key, "--insecure-ignore-host-key"}, "facts prints one host's document"},
@@ -150,7 +113,7 @@ func TestCheckSourceFlags(t *testing.T) {
 // or stdin; one that is not an archive exits 2 naming --tar.
 func TestCheckTar(t *testing.T) {
 	if _, err := exec.LookPath("tar"); err != nil {
-		t.Skip("tar not installed")
+		skipOrFailSSHD(t, "tar not installed")
 	}
 	dir := t.TempDir()
 	archive := func(tr *testtree.Tree, name string) string {
@@ -192,13 +155,24 @@ type sshd struct {
 	repo, state, root, port, key string
 }
 
+// skipOrFailSSHD skips, unless HUBSECRETS_REQUIRE_TOOLS=1 (CI), where a
+// test that cannot have its sshd (or a tool) must fail rather than pass
+// unrun.
+func skipOrFailSSHD(t *testing.T, why string) {
+	t.Helper()
+	if os.Getenv("HUBSECRETS_REQUIRE_TOOLS") == "1" {
+		t.Fatalf("HUBSECRETS_REQUIRE_TOOLS=1: %s", why)
+	}
+	t.Skip(why + " (set HUBSECRETS_REQUIRE_TOOLS=1 to make that a failure)")
+}
+
 // startSSHD starts the sshd, or skips the test when it cannot be had here;
 // it is stopped (every process in its root killed, the root removed) when
 // the test ends.
 func startSSHD(t *testing.T) *sshd {
 	t.Helper()
 	if os.Geteuid() != 0 {
-		t.Skip("needs root: sshd-root.sh runs sshd chrooted in a debootstrapped Debian root")
+		skipOrFailSSHD(t, "needs root: sshd-root.sh runs sshd chrooted in a debootstrapped Debian root")
 	}
 	repo, err := filepath.Abs("../..")
 	if err != nil {
@@ -210,12 +184,12 @@ func startSSHD(t *testing.T) *sshd {
 	}
 	if _, err := os.Stat(filepath.Join(cache, "rootfs", "bookworm-sshd.tar.gz")); err != nil {
 		if _, err := exec.LookPath("debootstrap"); err != nil {
-			t.Skip("needs debootstrap (apt-get install debootstrap) to build the sshd root once")
+			skipOrFailSSHD(t, "needs debootstrap (apt-get install debootstrap) to build the sshd root once")
 		}
 	}
 	for _, tool := range []string{"ssh-keyscan", "ssh-keygen", "ss"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("needs %s (apt-get install openssh-client iproute2)", tool)
+			skipOrFailSSHD(t, "needs "+tool+" (apt-get install openssh-client iproute2)")
 		}
 	}
 	s := &sshd{repo: repo, state: filepath.Join(t.TempDir(), "sshd")}
@@ -325,7 +299,7 @@ func (s *sshd) addBusyboxTarget(t *testing.T) string {
 	t.Helper()
 	bb, err := exec.LookPath("busybox")
 	if err != nil {
-		t.Skip("busybox not installed")
+		skipOrFailSSHD(t, "busybox not installed")
 	}
 	nested := filepath.Join(s.root, "opt/bbroot")
 	copyFile := func(from, to string) {
@@ -453,7 +427,7 @@ func TestCheckSSH(t *testing.T) {
 	t.Run("root passes", func(t *testing.T) {
 		install(t, good, s.root)
 		r := scan(t, "root")
-		if r.code != exitOK || !strings.Contains(r.stdout, "no findings: host "+host+" passes the instance profile") {
+		if r.code != exitOK || !strings.Contains(r.stdout, "no findings: host root@"+host+" passes the instance profile") {
 			t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 		}
 		assertNoSecret(t, secrets, r.stdout+r.stderr)
@@ -473,7 +447,7 @@ func TestCheckSSH(t *testing.T) {
 			}
 			if format == "json" {
 				var rep struct{ Host, Root string }
-				if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || rep.Host != host || rep.Root != "/" {
+				if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || rep.Host != "root@"+host || rep.Root != "/" {
 					t.Errorf("json: one object for one host, got %+v (%v)", rep, err)
 				}
 			}
@@ -606,7 +580,7 @@ func TestCheckSSH(t *testing.T) {
 			t.Fatalf("exit %d, want 2: one host could not be scanned\n%s%s", r.code, r.stdout, r.stderr)
 		}
 		lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
-		wantHosts := []string{host, "localhost:" + s.port, closed}
+		wantHosts := []string{"root@" + host, "root@localhost:" + s.port, "root@" + closed}
 		if len(lines) != len(wantHosts) {
 			t.Fatalf("%d JSON lines, want one per host asked for:\n%s", len(lines), r.stdout)
 		}
@@ -633,7 +607,7 @@ func TestCheckSSH(t *testing.T) {
 		}
 
 		r = runCLI(t, base...)
-		for _, want := range []string{"host " + host + "\n", "host localhost:" + s.port + "\n", "HUB012"} {
+		for _, want := range []string{"host root@" + host + "\n", "host root@localhost:" + s.port + "\n", "HUB012"} {
 			if !strings.Contains(r.stdout, want) {
 				t.Errorf("text report lacks %q:\n%s", want, r.stdout)
 			}
@@ -659,21 +633,24 @@ func TestCheckSSH(t *testing.T) {
 		}
 		run := log.Runs[0]
 		if len(run.Invocations) != 1 || run.Invocations[0].ExecutionSuccessful || len(run.Invocations[0].ToolExecutionNotifications) != 1 ||
-			run.Invocations[0].ToolExecutionNotifications[0].Properties["host"] != closed {
-			t.Errorf("sarif invocations %+v: want one, unsuccessful, naming %s", run.Invocations, closed)
+			run.Invocations[0].ToolExecutionNotifications[0].Properties["host"] != "root@"+closed {
+			t.Errorf("sarif invocations %+v: want one, unsuccessful, naming root@%s", run.Invocations, closed)
 		}
 		seen := map[string]bool{}
 		for _, res := range run.Results {
 			seen[res.Properties["host"]] = true
 		}
-		if !seen[host] || !seen["localhost:"+s.port] || len(seen) != 2 {
+		if !seen["root@"+host] || !seen["root@localhost:"+s.port] || len(seen) != 2 {
 			t.Errorf("sarif results on hosts %v", seen)
 		}
 	})
 
+	t.Run("ssh config alias", func(t *testing.T) { testSSHConfigAlias(t, s, knownHosts, broken) })
+	t.Run("proxy jump", func(t *testing.T) { testProxyJump(t, s, knownHosts, broken) })
+
 	t.Run("facts", func(t *testing.T) {
 		r := runCLI(t, "facts", "--ssh", "root@"+host, "--identity", s.key, "--known-hosts", knownHosts)
-		if r.code != exitOK || !strings.Contains(r.stdout, `"kind": "ssh"`) || !strings.Contains(r.stdout, `"host": "`+host+`"`) {
+		if r.code != exitOK || !strings.Contains(r.stdout, `"kind": "ssh"`) || !strings.Contains(r.stdout, `"host": "root@`+host+`"`) {
 			t.Errorf("exit %d\n%.500s%s", r.code, r.stdout, r.stderr)
 		}
 		assertNoSecret(t, secrets, r.stdout)
