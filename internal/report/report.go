@@ -56,6 +56,10 @@ type Report struct {
 	Kind     string    `json:"-"`
 	Findings []Finding `json:"findings"`
 	Summary  Summary   `json:"summary"`
+	// Errors says what could not be checked: a host that could not be
+	// scanned has Errors and no findings. A report with Errors is never a
+	// pass.
+	Errors []string `json:"errors,omitempty"`
 	// Rules lists every rule that was evaluated, found or not, so CI
 	// formats can show passes too.
 	Rules []Rule `json:"-"`
