@@ -52,7 +52,7 @@ const initAbout = `Does the tutorial's job on this server, correctly, in one com
 Run it again and it changes nothing. Needs root. --dry-run says what it would
 do and exits as the real run would (2 when something is in the way).
 With --install-unit it also installs jupyterhub-secrets.service, so the hub
-never starts without valid secrets and a clone of this machine gets new ones.`+initTimerAbout+`
+never starts without valid secrets and a clone of this machine gets new ones.` + initTimerAbout + `
 
 Exit status: 0 done and the check passes, 1 the check found a problem,
 2 something could not be done (nothing was changed).`
