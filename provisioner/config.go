@@ -99,6 +99,25 @@ type Config struct {
 	// The format of `report_file`: `text`, `json`, `sarif` or `junit`.
 	// Defaults to `text`.
 	ReportFormat string `mapstructure:"report_format"`
+	// Install and enable `hubsecrets-check.timer` and its service in the
+	// image: every instance then checks its secrets on a schedule
+	// (`check_timer_interval`) and writes Prometheus metrics for
+	// node_exporter's textfile collector into `check_metrics_dir` (see
+	// docs/prometheus.md). The service runs `check_binary`, which this
+	// provisioner does not install: put hubsecrets there in the image (a
+	// `file` provisioner, a package); the build warns when it is missing.
+	InstallCheckTimer bool `mapstructure:"install_check_timer"`
+	// How often the timer checks, a systemd calendar event (`OnCalendar=`):
+	// `hourly` (the default), `daily`, `*:0/15`. Each run starts at a random
+	// point of 5 minutes, so a fleet does not check at once.
+	CheckTimerInterval string `mapstructure:"check_timer_interval"`
+	// node_exporter's textfile directory, where the check writes
+	// `hubsecrets.prom`. Defaults to `/var/lib/prometheus/node-exporter`,
+	// Debian's and Ubuntu's.
+	CheckMetricsDir string `mapstructure:"check_metrics_dir"`
+	// The hubsecrets executable in the image that the timer's service runs.
+	// Defaults to `/usr/local/bin/hubsecrets`.
+	CheckBinary string `mapstructure:"check_binary"`
 	// The directory on the target where the staged scripts are uploaded
 	// before they run (and removed when they start). Defaults to `/tmp`.
 	RemoteDir string `mapstructure:"remote_dir"`

@@ -35,6 +35,10 @@ type FlatConfig struct {
 	ReportFile          *string           `mapstructure:"report_file" cty:"report_file" hcl:"report_file"`
 	WaiversFile         *string           `mapstructure:"waivers_file" cty:"waivers_file" hcl:"waivers_file"`
 	ReportFormat        *string           `mapstructure:"report_format" cty:"report_format" hcl:"report_format"`
+	InstallCheckTimer   *bool             `mapstructure:"install_check_timer" cty:"install_check_timer" hcl:"install_check_timer"`
+	CheckTimerInterval  *string           `mapstructure:"check_timer_interval" cty:"check_timer_interval" hcl:"check_timer_interval"`
+	CheckMetricsDir     *string           `mapstructure:"check_metrics_dir" cty:"check_metrics_dir" hcl:"check_metrics_dir"`
+	CheckBinary         *string           `mapstructure:"check_binary" cty:"check_binary" hcl:"check_binary"`
 	RemoteDir           *string           `mapstructure:"remote_dir" cty:"remote_dir" hcl:"remote_dir"`
 }
 
@@ -75,6 +79,10 @@ func (*FlatConfig) HCL2Spec() map[string]hcldec.Spec {
 		"report_file":                &hcldec.AttrSpec{Name: "report_file", Type: cty.String, Required: false},
 		"waivers_file":               &hcldec.AttrSpec{Name: "waivers_file", Type: cty.String, Required: false},
 		"report_format":              &hcldec.AttrSpec{Name: "report_format", Type: cty.String, Required: false},
+		"install_check_timer":        &hcldec.AttrSpec{Name: "install_check_timer", Type: cty.Bool, Required: false},
+		"check_timer_interval":       &hcldec.AttrSpec{Name: "check_timer_interval", Type: cty.String, Required: false},
+		"check_metrics_dir":          &hcldec.AttrSpec{Name: "check_metrics_dir", Type: cty.String, Required: false},
+		"check_binary":               &hcldec.AttrSpec{Name: "check_binary", Type: cty.String, Required: false},
 		"remote_dir":                 &hcldec.AttrSpec{Name: "remote_dir", Type: cty.String, Required: false},
 	}
 	return s

@@ -40,6 +40,9 @@ type installPlan struct {
 	existing string
 	dhPEM    []byte
 	payload  []firstboot.File
+	// metricsDir and checkBinary, with install_check_timer (its files are
+	// in payload): the directory made, the binary looked for.
+	metricsDir, checkBinary string
 	// collectPath, when set, is where the script stages collectScript for
 	// the verification command that follows.
 	collectPath   string
@@ -235,6 +238,9 @@ func installScript(pl installPlan) (string, error) {
 		if err := putFile(&b, f.Path, f.Mode, "root", "root", f.Data); err != nil {
 			return "", err
 		}
+	}
+	if pl.metricsDir != "" {
+		b.WriteString(timerScript(pl.metricsDir, pl.checkBinary))
 	}
 	if pl.collectPath != "" {
 		// Readable by the SSH user, who runs it and may not be root (it

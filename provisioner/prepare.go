@@ -95,6 +95,7 @@ func (p *Provisioner) Prepare(raws ...interface{}) error {
 			add(fieldError(err))
 		}
 		add(p.prepareDH())
+		add(p.prepareTimer())
 	}
 
 	if errs != nil && len(errs.Errors) > 0 {

@@ -46,6 +46,8 @@ type Provisioner struct {
 	waivers *waiver.Set
 	// payload is the first-boot payload's configuration, parameters included.
 	payload firstboot.Config
+	// timer is hubsecrets-check.timer's files, with install_check_timer.
+	timer []firstboot.File
 }
 
 var _ packersdk.Provisioner = new(Provisioner)
@@ -84,6 +86,7 @@ func (p *Provisioner) Provision(ctx context.Context, ui packersdk.Ui, comm packe
 	if err != nil {
 		return fmt.Errorf("render the first-boot payload: %w", err)
 	}
+	payload = append(payload, p.timer...)
 	prm := p.payload.Params
 
 	id, err := randomID()
@@ -94,6 +97,9 @@ func (p *Provisioner) Provision(ctx context.Context, ui packersdk.Ui, comm packe
 	plan := installPlan{
 		dir: c.Directory, owner: prm.Owner, group: prm.Group, dirMode: os.FileMode(p.payload.DirMode),
 		dhMode: os.FileMode(prm.DHParamMode()), existing: c.ExistingSecrets, dhPEM: dhPEM, payload: payload,
+	}
+	if c.InstallCheckTimer {
+		plan.metricsDir, plan.checkBinary = c.CheckMetricsDir, c.CheckBinary
 	}
 	opts := source.Options{Dir: c.Directory, HubUnit: c.HubUnit}
 	if !c.SkipVerify {

@@ -53,7 +53,7 @@ const initAbout = `Does the tutorial's job on this server, correctly, in one com
 Run it again and it changes nothing. Needs root. --dry-run says what it would
 do and exits as the real run would (2 when something is in the way).
 With --install-unit it also installs jupyterhub-secrets.service, so the hub
-never starts without valid secrets and a clone of this machine gets new ones.
+never starts without valid secrets and a clone of this machine gets new ones.` + initTimerAbout + `
 
 Exit status: 0 done and the check passes, 1 the check found a problem,
 2 something could not be done (nothing was changed).`
@@ -64,6 +64,7 @@ type initFlags struct {
 	dhBits      int
 	dhGroup     string
 	installUnit bool
+	timer       timerFlags
 	rotate      bool
 	dryRun      bool
 	waivers     string
@@ -77,6 +78,7 @@ func runInit(e *env, args []string) int {
 	fs.IntVar(&f.dhBits, "dhparam-bits", 0, "generate a fresh safe prime of `N` bits (2048, 3072 or 4096) instead of a standard group")
 	fs.StringVar(&f.dhGroup, "dhparam-group", "", "use the RFC 7919 `GROUP` (ffdhe2048, ffdhe3072, ffdhe4096); default ffdhe2048 when the file there does not pass")
 	fs.BoolVar(&f.installUnit, "install-unit", false, "also install and enable jupyterhub-secrets.service and the hub's drop-in")
+	f.timer.register(fs)
 	fs.BoolVar(&f.rotate, "rotate", false, "make new secrets even if the current ones are valid (logs every user out)")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "say what would be done, change nothing, exit as the real run would")
 	fs.StringVar(&f.waivers, "waivers", "", "waivers `FILE` for the final check, as 'hubsecrets check --waivers' reads it")
@@ -109,6 +111,9 @@ func runInit(e *env, args []string) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if err := f.timer.validate(ctx, fs); err != nil {
+		return usageError(e, fs, "%v", err)
+	}
 	in := &initRun{e: e, f: f}
 	if err := in.plan(ctx); err != nil {
 		var ue usageErr
@@ -398,6 +403,11 @@ func (in *initRun) planFiles() error {
 	if in.f.installUnit && in.dhParams != nil {
 		in.files = append(in.files, firstboot.File{Path: layout.DHParamCopyPath, Mode: 0o644, Data: in.dhParams.MarshalPEM()})
 	}
+	timer, err := in.planTimer()
+	if err != nil {
+		return err
+	}
+	in.files = append(in.files, timer...)
 	for _, fl := range in.files {
 		p := in.at(fl.Path)
 		if fl.LinkTarget != "" {
@@ -496,6 +506,9 @@ func (in *initRun) apply(ctx context.Context) error {
 		if in.f.installUnit {
 			in.say("installed and enabled %s (runs before %s on every boot)", layout.UnitName, in.cfg.HubUnit)
 			in.daemonReload(ctx)
+		}
+		if in.wroteTimer() {
+			in.startTimer(ctx)
 		}
 	}
 	return in.secrets(ctx)

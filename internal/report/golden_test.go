@@ -110,7 +110,7 @@ var fixtures = []struct {
 }
 
 // goldenExt names each format's golden files.
-var goldenExt = map[string]string{"text": "txt", "json": "json", "sarif": "sarif", "junit": "junit.xml"}
+var goldenExt = map[string]string{"text": "txt", "json": "json", "sarif": "sarif", "junit": "junit.xml", "prometheus": "prom"}
 
 func TestGolden(t *testing.T) {
 	for format, ext := range goldenExt {
@@ -127,7 +127,7 @@ func TestGolden(t *testing.T) {
 }
 
 func TestFormatsRegistered(t *testing.T) {
-	if got, want := FormatNames(), "json, junit, sarif, text"; got != want {
+	if got, want := FormatNames(), "json, junit, prometheus, sarif, text"; got != want {
 		t.Errorf("FormatNames() = %q, want %q", got, want)
 	}
 }

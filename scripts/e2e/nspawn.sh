@@ -24,6 +24,9 @@
 #      cloud-init instance-id and the DMI UUID in a container are skipped
 #   8. /srv as a fresh file system from /etc/fstab: the directory is made on
 #      it at boot, dhparam.pem restored, the hub starts
+#   9. continuous compliance: init --install-timer inside instance A, Debian's
+#      node_exporter scraped before and after a secret is chmod-ed 0644
+#      (scripts/e2e/nspawn-prometheus.sh)
 #
 # cloud-init is a stand-in unit (lib-hub.sh: cloud_init) that records a
 # NoCloud seed's instance-id where cloud-init does.
@@ -47,6 +50,8 @@ E2E_PROG=nspawn.sh
 . "$repo/scripts/e2e/lib-hub.sh"
 # shellcheck source=scripts/e2e/nspawn-cases.sh
 . "$repo/scripts/e2e/nspawn-cases.sh"
+# shellcheck source=scripts/e2e/nspawn-prometheus.sh
+. "$repo/scripts/e2e/nspawn-prometheus.sh"
 
 cache=${HUBSECRETS_CACHE:-$repo/.cache}
 cli=$repo/bin/hubsecrets
@@ -293,7 +298,7 @@ expect "E: SARIF and JUnit validate and report exactly the JSON's deny findings 
 	validate "$work/E.sarif" "$work/E.junit" "$ids"
 cp "$work/A.sarif" "$work/A.junit.xml" "$work"/E.* "$E2E_LOGS/"
 note "formats checked in $(($(date +%s) - t))s"
-discard "$work/A" "$work/E"
+discard "$work/E" # A is step 9's
 
 # ---------------------------------------------------------------------------
 step "5. the tutorial's commands through Packer's shell provisioner"
@@ -323,6 +328,7 @@ discard "$work/T"
 case_hub_user || true
 case_identity || true
 case_volume || true
+case_prometheus || true
 reap_discards
 
 # ---------------------------------------------------------------------------

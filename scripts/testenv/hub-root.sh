@@ -9,8 +9,10 @@
 # without DNS), openssh-server and sudo (so
 # scripts/testenv/sshd-root.sh can serve it to Packer:
 # HUBSECRETS_SSH_TARBALL=$(hub-root.sh build) sshd-root.sh start), openssl (the
-# tutorial's commands), and jupyterhub 3.0.0 with node-configurable-http-proxy,
-# configured as README.md tells users:
+# tutorial's commands), prometheus-node-exporter (make e2e's Prometheus case
+# runs it; its own unit is left disabled, so no other instance runs it), and
+# jupyterhub 3.0.0 with node-configurable-http-proxy, configured as README.md
+# tells users:
 #   - /etc/jupyterhub/jupyterhub_config.py (written by the package's postinst)
 #     gets README.md's two lines: cookie_secret_file, and the proxy token read
 #     from /srv/jupyterhub/proxy_auth_token;
@@ -35,7 +37,7 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 cache=${HUBSECRETS_CACHE:-$repo/.cache}
 suite=bookworm
 # Bump when the recipe below changes, so a stale cached root is not reused.
-recipe=2
+recipe=3
 tarball=$cache/rootfs/$suite-hub-r$recipe.tar.gz
 
 die() { echo "hub-root.sh: $*" >&2; exit 1; }
@@ -58,7 +60,7 @@ build() {
 		{ tail -n 20 "$work/log" >&2; die "debootstrap failed (log above)"; }
 	umount_under "$root"
 
-	say "apt-get install jupyterhub node-configurable-http-proxy (in the root)"
+	say "apt-get install jupyterhub node-configurable-http-proxy prometheus-node-exporter (in the root)"
 	# Nothing may start in the chroot: no systemd runs there, and
 	# policy-rc.d makes sure of it.
 	printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
@@ -67,10 +69,14 @@ build() {
 	{
 		chroot "$root" apt-get update &&
 			DEBIAN_FRONTEND=noninteractive chroot "$root" apt-get install -y --no-install-recommends \
-				jupyterhub node-configurable-http-proxy libnss-myhostname
+				jupyterhub node-configurable-http-proxy libnss-myhostname prometheus-node-exporter
 	} >>"$work/log" 2>&1 || { tail -n 30 "$work/log" >&2; die "apt-get install in the root failed (log above)"; }
 	umount_under "$root"
 	rm -f "$root/usr/sbin/policy-rc.d"
+
+	# The e2e case starts node_exporter itself, listening on 127.0.0.1.
+	rm -f "$root/etc/systemd/system/multi-user.target.wants/prometheus-node-exporter.service"
+	[ -x "$root/usr/bin/prometheus-node-exporter" ] || die "the prometheus-node-exporter package installed no /usr/bin/prometheus-node-exporter"
 
 	cfg=$root/etc/jupyterhub/jupyterhub_config.py
 	[ -f "$cfg" ] || die "the jupyterhub package wrote no $cfg"
