@@ -22,6 +22,7 @@ const (
 	metricLastRun  = "hubsecrets_check_last_run_timestamp_seconds"
 	metricFindings = "hubsecrets_findings"
 	metricFinding  = "hubsecrets_finding"
+	metricWaived   = "hubsecrets_finding_waived"
 	metricBuild    = "hubsecrets_build_info"
 )
 
@@ -67,21 +68,14 @@ func writePrometheus(w io.Writer, reports []Report, opts Options) error {
 	}
 	family(metricFinding, "A finding of the last check: the policy rule's id, its severity and the path; the value counts such findings.")
 	for _, r := range reports {
-		// The same rule may report one path twice (two messages): one
-		// series, as a repeated one would make node_exporter fail the scrape.
-		type key struct{ id, severity, path string }
-		var order []key
-		count := map[key]int{}
-		for _, f := range r.Findings {
-			k := key{f.ID, f.Severity, f.Path}
-			if count[k] == 0 {
-				order = append(order, k)
-			}
-			count[k]++
-		}
-		for _, k := range order {
-			ls := append(hostLabels(r), label{"id", k.id}, label{"path", k.path}, label{"severity", k.severity})
-			sample(&b, metricFinding, ls, strconv.Itoa(count[k]))
+		findingSamples(&b, metricFinding, r, false)
+	}
+	// A waived finding is no alert (it fails no check), but stays in sight
+	// until the waiver's expiry: its own family, never in the ones above.
+	if hasWaived(reports) {
+		family(metricWaived, "A finding a waiver accepts (--waivers): the policy rule's id, its severity and the path; the value counts such findings.")
+		for _, r := range reports {
+			findingSamples(&b, metricWaived, r, true)
 		}
 	}
 	if opts.Version != "" {
@@ -90,6 +84,39 @@ func writePrometheus(w io.Writer, reports []Report, opts Options) error {
 	}
 	_, err := w.Write(b.Bytes())
 	return err
+}
+
+// findingSamples writes a series per (id, severity, path) of r's findings
+// that are waived, or not. The same rule may report one path twice (two
+// messages): one series, as a repeated one would make node_exporter fail
+// the scrape.
+func findingSamples(b *bytes.Buffer, metric string, r Report, waived bool) {
+	type key struct{ id, severity, path string }
+	var order []key
+	count := map[key]int{}
+	for _, f := range r.Findings {
+		if (f.Waived != nil) != waived {
+			continue
+		}
+		k := key{f.ID, f.Severity, f.Path}
+		if count[k] == 0 {
+			order = append(order, k)
+		}
+		count[k]++
+	}
+	for _, k := range order {
+		ls := append(hostLabels(r), label{"id", k.id}, label{"path", k.path}, label{"severity", k.severity})
+		sample(b, metric, ls, strconv.Itoa(count[k]))
+	}
+}
+
+func hasWaived(reports []Report) bool {
+	for _, r := range reports {
+		if r.Summary.Waived > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 type label struct{ name, value string }
