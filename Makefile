@@ -7,7 +7,7 @@ CACHE      := $(or $(HUBSECRETS_CACHE),.cache)
 PACKER_SDC := $(CACHE)/bin/packer-sdc
 PLUGIN     := packer-plugin-jupyterhub
 
-.PHONY: docs-example help build plugin install e2e e2e-vm e2e-provisioner bench-provision demo test lint fmt vet staticcheck bench bench-check bench-dhcheck bench-scan bench-dhparam fuzz generate clean
+.PHONY: docs-example help build plugin install e2e e2e-vm e2e-provisioner bench-provision demo test lint fmt vet staticcheck bench bench-check bench-dhcheck bench-scan bench-dhparam fuzz generate generate-policy-docs clean
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -69,9 +69,12 @@ fuzz: ## run each fuzz target briefly (FUZZTIME=30s)
 $(PACKER_SDC): go.mod
 	scripts/testenv/packer-sdc.sh >/dev/null
 
-generate: $(PACKER_SDC) ## regenerate the HCL2 spec and the Packer docs (.web-docs)
+generate: generate-policy-docs $(PACKER_SDC) ## regenerate the HCL2 spec, the Packer docs (.web-docs) and the policy's rule table
 	PATH=$(abspath $(CACHE))/bin:$$PATH $(GO) generate ./...
 	.web-docs/scripts/render.sh $(PACKER_SDC)
+
+generate-policy-docs: ## rewrite policy/README.md's rule table and reference from the rules' METADATA
+	$(GO) run ./policy/internal/gendoc -readme policy/README.md
 
 plugin: $(PACKER_SDC) ## build bin/packer-plugin-jupyterhub and packer-sdc plugin-check it
 	$(GO) build -o $(BIN)/$(PLUGIN) ./cmd/packer-plugin-jupyterhub

@@ -13,9 +13,13 @@ package hubsecrets
 #   fix moves the entry out (to /root/hubsecrets-moved/), losing nothing; only
 #   a file that holds a copy of a live secret is removed, after rotating.
 #   The hub's own files (its database) are not reported here (HUB059).
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub040
+#     description: HUB040 in the rule reference
 # custom:
 #   id: HUB040
 #   severity: warn
+#   profile: both
 warn contains finding(rego.metadata.rule(), e.path, msg, unexpected_fix(e)) if {
 	some e in array.concat(input.unexpected, parent_copies)
 	not e in image_secret_copies
@@ -104,9 +108,13 @@ resembles_consequence(e, files) := "the secret may have been written there and t
 #   and someone the secret's own mode and owner keep out can read or change
 #   it: other users, a group, another owner. The secret must be treated as
 #   leaked: rotate it, then remove the copy.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub058
+#     description: HUB058 in the rule reference
 # custom:
 #   id: HUB058
 #   severity: deny
+#   profile: both
 deny contains finding(rego.metadata.rule(), e.path, msg, rotate_and_remove(e)) if {
 	some e in array.concat(input.unexpected, parent_copies)
 	exposed_copy(e)
@@ -180,9 +188,13 @@ hub_file_what(name) := "the hub's database (users, API tokens, server state)" if
 #   -shm files) or its log beside the secrets, and every user on the host can
 #   read it: the database holds users, API tokens and server state. The pid
 #   file is public and not judged.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub059
+#     description: HUB059 in the rule reference
 # custom:
 #   id: HUB059
 #   severity: warn
+#   profile: both
 warn contains finding(rego.metadata.rule(), e.path, msg, fix) if {
 	some e in input.unexpected
 	hub_runtime_file(e)
@@ -207,9 +219,13 @@ observed_files := array.concat(
 #   The facts record an error for one of the paths hubsecrets checks (it could
 #   not be read, or its content could not be summarised). Nothing unobserved
 #   passes.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub041
+#     description: HUB041 in the rule reference
 # custom:
 #   id: HUB041
 #   severity: deny
+#   profile: both
 deny contains finding(rego.metadata.rule(), f.path, msg, fix) if {
 	some f in observed_files
 	unchecked(f)
@@ -224,9 +240,13 @@ deny contains finding(rego.metadata.rule(), f.path, msg, fix) if {
 #   unreadable /etc/passwd or /etc/group (so owners have no names), too many
 #   unexpected entries, an unreadable /etc/machine-id. The result is
 #   incomplete, so it cannot pass.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub042
+#     description: HUB042 in the rule reference
 # custom:
 #   id: HUB042
 #   severity: deny
+#   profile: both
 deny contains finding(rego.metadata.rule(), error_path(e), msg, fix) if {
 	some e in input.errors
 	not strings.any_prefix_match(e, file_error_prefixes)

@@ -62,9 +62,13 @@ cookie_secret_set if hub.cookie_secret.kind != "unset"
 #   jupyterhub_config.py sets c.JupyterHub.cookie_secret_file to a file other
 #   than the checked cookie secret, so the hub signs its cookies with a secret
 #   hubsecrets neither checks nor renews on a new instance.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub043
+#     description: HUB043 in the rule reference
 # custom:
 #   id: HUB043
 #   severity: deny
+#   profile: both
 deny contains finding(rego.metadata.rule(), hub_file, msg, fix) if {
 	s := hub.cookie_secret_file
 	s.kind == "file"
@@ -86,9 +90,13 @@ deny contains finding(rego.metadata.rule(), hub_file, msg, fix) if {
 #   JPY_COOKIE_SECRET), sets a relative path (against that working directory),
 #   or takes it from an environment variable. hubsecrets cannot tell whether
 #   that is the checked file.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub044
+#     description: HUB044 in the rule reference
 # custom:
 #   id: HUB044
 #   severity: warn
+#   profile: both
 warn contains finding(rego.metadata.rule(), hub_file, msg, fix) if {
 	not cookie_secret_set
 	why := cookie_file_unclear(hub.cookie_secret_file)
@@ -144,9 +152,13 @@ inline_text(s, what) := sprintf(
 #   backups and version control, and the same on every instance made from an
 #   image), and the hub ignores the checked cookie secret file. The value is
 #   never shown.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub045
+#     description: HUB045 in the rule reference
 # custom:
 #   id: HUB045
 #   severity: deny
+#   profile: both
 deny contains finding(rego.metadata.rule(), hub_file, msg, fix) if {
 	s := hub.cookie_secret
 	s.kind == "literal"
@@ -165,9 +177,13 @@ deny contains finding(rego.metadata.rule(), hub_file, msg, fix) if {
 #   environment or an expression. It wins over cookie_secret_file, so the hub
 #   skips JupyterHub's own permission check and hex decoding of the checked
 #   file.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub046
+#     description: HUB046 in the rule reference
 # custom:
 #   id: HUB046
 #   severity: warn
+#   profile: both
 warn contains finding(rego.metadata.rule(), hub_file, msg, fix) if {
 	s := hub.cookie_secret
 	s.kind in {"file", "env", "unknown"}
@@ -195,9 +211,13 @@ source_text(s) := "an expression hubsecrets does not evaluate" if s.kind == "unk
 #   image or backup of it) can drive the proxy's API, the token is the same
 #   on every instance made from an image, and the checked proxy_auth_token is
 #   unused. The value is never shown.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub047
+#     description: HUB047 in the rule reference
 # custom:
 #   id: HUB047
 #   severity: deny
+#   profile: both
 deny contains finding(rego.metadata.rule(), hub_file, msg, fix) if {
 	s := hub.proxy_auth_token
 	s.kind == "literal"
@@ -215,9 +235,13 @@ deny contains finding(rego.metadata.rule(), hub_file, msg, fix) if {
 #   jupyterhub_config.py reads c.ConfigurableHTTPProxy.auth_token from a file
 #   other than the checked proxy_auth_token, so the token in use is one
 #   hubsecrets neither checks nor renews on a new instance.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub048
+#     description: HUB048 in the rule reference
 # custom:
 #   id: HUB048
 #   severity: deny
+#   profile: both
 deny contains finding(rego.metadata.rule(), hub_file, msg, fix) if {
 	s := hub.proxy_auth_token
 	s.kind == "file"
@@ -238,9 +262,13 @@ deny contains finding(rego.metadata.rule(), hub_file, msg, fix) if {
 #   environment or makes a new random token at every start, so a proxy that
 #   outlives a hub restart refuses it (403), and the checked proxy_auth_token
 #   is unused.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub049
+#     description: HUB049 in the rule reference
 # custom:
 #   id: HUB049
 #   severity: warn
+#   profile: both
 warn contains finding(rego.metadata.rule(), hub_file, msg, fix) if {
 	s := hub.proxy_auth_token
 	token_unwired(s)
@@ -271,9 +299,13 @@ token_unwired_text(s) := sprintf("%s does not set c.ConfigurableHTTPProxy.auth_t
 #   the token is missing (a new one every start) or comes from somewhere
 #   unchecked. A warning, not a denial: setting it from the file with the
 #   service's EnvironmentFile= or a wrapper is a sound design.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub050
+#     description: HUB050 in the rule reference
 # custom:
 #   id: HUB050
 #   severity: warn
+#   profile: both
 warn contains finding(rego.metadata.rule(), hub_file, msg, fix) if {
 	s := hub.proxy_auth_token
 	s.kind == "env"
@@ -292,9 +324,13 @@ warn contains finding(rego.metadata.rule(), hub_file, msg, fix) if {
 #   pathlib paths, open(...).read(), Path(...).read_text(), os.environ), or
 #   reads the token from a relative path. hubsecrets cannot tell whether the
 #   hub uses the checked files.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub051
+#     description: HUB051 in the rule reference
 # custom:
 #   id: HUB051
 #   severity: warn
+#   profile: both
 warn contains finding(rego.metadata.rule(), hub_file, msg, fix) if {
 	some name, line in {"cookie_secret_file": cookie_file_line, "proxy_auth_token": token_line}
 	s := hub[name]
@@ -331,9 +367,13 @@ name_overridden("cookie_secret_file") if cookie_secret_set
 #   and the file ends with a newline (as hubsecrets writes it): the token then
 #   ends with a newline, which HTTP headers cannot carry, so the hub's calls to
 #   the proxy's API fail.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub052
+#     description: HUB052 in the rule reference
 # custom:
 #   id: HUB052
 #   severity: warn
+#   profile: both
 warn contains finding(rego.metadata.rule(), hub_file, msg, fix) if {
 	s := hub.proxy_auth_token
 	s.kind == "file"
@@ -357,9 +397,13 @@ warn contains finding(rego.metadata.rule(), hub_file, msg, fix) if {
 #   malformed f-string, a NUL byte, invalid UTF-8. Python refuses the whole
 #   file, so the hub does not start; hubsecrets read only the statements
 #   before the error.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub053
+#     description: HUB053 in the rule reference
 # custom:
 #   id: HUB053
 #   severity: warn
+#   profile: both
 warn contains finding(rego.metadata.rule(), e.file, msg, fix) if {
 	some e in hub.errors
 	msg := sprintf("%s line %d: %s.", [show(e.file), e.line, e.msg])
@@ -376,9 +420,13 @@ ngx := input.nginx
 #   An ssl_dhparam directive names a file other than the checked dhparam.pem,
 #   so the DH parameters nginx uses are not the ones hubsecrets checks and
 #   installs. The file named is checked too (HUB055).
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub054
+#     description: HUB054 in the rule reference
 # custom:
 #   id: HUB054
 #   severity: warn
+#   profile: both
 warn contains finding(rego.metadata.rule(), d.file, msg, fix) if {
 	some d in ngx.dhparams
 	d.value != checked_dh
@@ -396,9 +444,13 @@ warn contains finding(rego.metadata.rule(), d.file, msg, fix) if {
 #   dhparam.pem) is missing, does not parse, has a prime below min_dh_bits, is
 #   not a valid safe-prime group, is a known weak or widely shared group, or
 #   can be replaced by users other than its owner.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub055
+#     description: HUB055 in the rule reference
 # custom:
 #   id: HUB055
 #   severity: deny
+#   profile: both
 deny contains finding(rego.metadata.rule(), p, msg, fix) if {
 	some p, f in ngx.dh_files
 	not unchecked(f)
@@ -450,9 +502,13 @@ mozilla_intermediate := "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA2
 #   DHE suites but no ssl_dhparam applies to it: nginx then silently does no
 #   DHE at all. Remove the DHE suites, as Mozilla's intermediate configuration
 #   does, or set ssl_dhparam to the checked dhparam.pem.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub056
+#     description: HUB056 in the rule reference
 # custom:
 #   id: HUB056
 #   severity: warn
+#   profile: both
 warn contains finding(rego.metadata.rule(), s.file, msg, fix) if {
 	some s in ngx.servers
 	s.tls
@@ -491,9 +547,13 @@ cipher_fix_where(s) := sprintf("in %s, replace line %d with", [s.ciphers.file, s
 #   directive where it is not allowed, an include of a missing file, a cipher
 #   string OpenSSL rejects): nginx -t fails, and hubsecrets may have missed TLS
 #   settings after it.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub057
+#     description: HUB057 in the rule reference
 # custom:
 #   id: HUB057
 #   severity: warn
+#   profile: both
 warn contains finding(rego.metadata.rule(), e.file, msg, fix) if {
 	some e in ngx.errors
 	msg := sprintf("%s: %s: nginx refuses this configuration, and hubsecrets may have missed TLS settings in it.", [ngx_where(e), e.msg])

@@ -14,9 +14,13 @@ contract := object.get(input, "contract", {"exists": false, "path": "/etc/hubsec
 #   the policy does not accept: an unknown name, a wrong type, or a value
 #   weaker than the policy's floors. The defaults (and --data) were used
 #   instead, which may not be what the host was made with.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub008
+#     description: HUB008 in the rule reference
 # custom:
 #   id: HUB008
 #   severity: deny
+#   profile: both
 deny contains finding(rego.metadata.rule(), contract.path, msg, fix) if {
 	contract.exists
 	not unchecked(contract)
@@ -63,9 +67,13 @@ contract_trust_problems contains msg if {
 # description: >-
 #   The host's parameters file names another secrets directory than the one
 #   that was checked: the files that matter on this host were not looked at.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub009
+#     description: HUB009 in the rule reference
 # custom:
 #   id: HUB009
 #   severity: deny
+#   profile: both
 deny contains finding(rego.metadata.rule(), contract.path, msg, fix) if {
 	contract.exists
 	not unchecked(contract)

@@ -69,9 +69,13 @@ dh_replace_fix := sprintf(
 # description: >-
 #   nginx's DH parameters file (dhparam.pem) does not exist; nginx refuses to
 #   start when ssl_dhparam names a missing file.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub021
+#     description: HUB021 in the rule reference
 # custom:
 #   id: HUB021
 #   severity: deny
+#   profile: both
 deny contains finding(rego.metadata.rule(), dh_file.path, msg, fix) if {
 	not dh_file.exists
 	not unchecked(dh_file)
@@ -88,9 +92,13 @@ deny contains finding(rego.metadata.rule(), dh_file.path, msg, fix) if {
 #   dhparam.pem is a symlink, a directory or a special file. A symlink is not
 #   followed by hubsecrets but is by nginx, so whoever controls its target
 #   chooses the DH group.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub022
+#     description: HUB022 in the rule reference
 # custom:
 #   id: HUB022
 #   severity: deny
+#   profile: both
 deny contains finding(rego.metadata.rule(), dh_file.path, msg, fix) if {
 	dh_file.exists
 	dh_file.type != "file"
@@ -116,9 +124,13 @@ dh_not_file_why := sprintf(
 #   dhparam.pem's mode is not one of the dhparam_modes parameter (0600 or 0400
 #   by default). DH parameters are public, but whoever can write them can
 #   weaken every DHE connection nginx makes.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub023
+#     description: HUB023 in the rule reference
 # custom:
 #   id: HUB023
 #   severity: deny
+#   profile: both
 deny contains finding(rego.metadata.rule(), dh_regular.path, msg, fix) if {
 	not dh_regular.mode in dh_modes
 	msg := sprintf(
@@ -140,9 +152,13 @@ dh_mode_why := ": users other than the owner can replace them with weak paramete
 #   dhparam.pem is not owned by the owner parameter (root by default), or
 #   belongs to a group other than the group parameter and its mode gives that
 #   group access. Whoever can write the file chooses the DH group.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub024
+#     description: HUB024 in the rule reference
 # custom:
 #   id: HUB024
 #   severity: deny
+#   profile: both
 deny contains finding(rego.metadata.rule(), dh_regular.path, problem.msg, problem.fix) if {
 	some problem in dh_ownership_problems
 }
@@ -175,9 +191,13 @@ dh_ownership_problems contains {"msg": msg, "fix": fix} if {
 #   dhparam.pem belongs to a group other than the group parameter (root by
 #   default) but its mode gives the group no access. Nothing is exposed today;
 #   a later chmod g+w would let the whole group replace the file.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub029
+#     description: HUB029 in the rule reference
 # custom:
 #   id: HUB029
 #   severity: warn
+#   profile: both
 warn contains finding(rego.metadata.rule(), dh_regular.path, msg, fix) if {
 	not group_is(dh_regular, cfg.group)
 	group_bits(dh_regular.mode) == 0
@@ -194,9 +214,13 @@ warn contains finding(rego.metadata.rule(), dh_regular.path, msg, fix) if {
 #   dhparam.pem is not PKCS#3 PEM DH parameters ("BEGIN DH PARAMETERS"), so
 #   nginx cannot load it. X9.42 parameters (openssl dhparam -dsaparam) are not
 #   accepted: their prime is not a safe prime.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub025
+#     description: HUB025 in the rule reference
 # custom:
 #   id: HUB025
 #   severity: deny
+#   profile: both
 deny contains finding(rego.metadata.rule(), dh_regular.path, msg, dh_replace_fix) if {
 	not dh_regular.dh.parsed
 	msg := sprintf(
@@ -217,9 +241,13 @@ dh_format_hint := ": openssl dhparam -dsaparam writes these, and their prime is 
 #   The DH prime has fewer bits than the min_dh_bits parameter (2048 by
 #   default). Primes of 1024 bits or fewer are within reach of precomputation
 #   attacks (Logjam).
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub026
+#     description: HUB026 in the rule reference
 # custom:
 #   id: HUB026
 #   severity: deny
+#   profile: both
 deny contains finding(rego.metadata.rule(), dh_regular.path, msg, dh_replace_fix) if {
 	dh_regular.dh.parsed
 	dh_regular.dh.prime_bits < cfg.min_dh_bits
@@ -235,9 +263,13 @@ deny contains finding(rego.metadata.rule(), dh_regular.path, msg, dh_replace_fix
 #   The DH prime is not prime, not a safe prime ((p-1)/2 prime too), or the
 #   generator does not generate a large subgroup. Such parameters allow
 #   small-subgroup attacks or are simply broken.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub027
+#     description: HUB027 in the rule reference
 # custom:
 #   id: HUB027
 #   severity: deny
+#   profile: both
 deny contains finding(rego.metadata.rule(), dh_regular.path, msg, dh_replace_fix) if {
 	dh_regular.dh.parsed
 	problems := [p | some check in ["prime", "safe", "generator"]; p := dh_problem(dh_regular.dh, check)]
@@ -262,9 +294,13 @@ dh_problem(dh, "generator") := sprintf("the generator %d is not valid for this p
 #   The DH prime is a known weak prime or one shared by very many servers
 #   (such as the 1024-bit Oakley groups), the targets of choice for
 #   precomputation attacks.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub028
+#     description: HUB028 in the rule reference
 # custom:
 #   id: HUB028
 #   severity: deny
+#   profile: both
 deny contains finding(rego.metadata.rule(), dh_regular.path, msg, dh_replace_fix) if {
 	dh_regular.dh.parsed
 	dh_regular.dh.weak_group != ""

@@ -13,9 +13,13 @@ make_dir_fix := sprintf("sudo mkdir -p -m 0755 %s && sudo chown %s %s", [sh(dir.
 #   The secrets directory (/srv/jupyterhub by default) does not exist, so
 #   neither the secrets nor nginx's DH parameters can be where JupyterHub and
 #   nginx are told to read them.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub001
+#     description: HUB001 in the rule reference
 # custom:
 #   id: HUB001
 #   severity: deny
+#   profile: both
 deny contains finding(rego.metadata.rule(), dir.path, msg, make_dir_fix) if {
 	not dir.exists
 	not secrets_dir_is_system
@@ -29,9 +33,13 @@ deny contains finding(rego.metadata.rule(), dir.path, msg, make_dir_fix) if {
 #   The secrets directory is a symbolic link. hubsecrets does not follow it,
 #   but JupyterHub and nginx do: whoever can change the link, or any directory
 #   on the way to its target, decides which secrets they read.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub002
+#     description: HUB002 in the rule reference
 # custom:
 #   id: HUB002
 #   severity: deny
+#   profile: both
 deny contains finding(rego.metadata.rule(), dir.path, msg, fix) if {
 	dir.type == "symlink"
 	not secrets_dir_is_system
@@ -47,9 +55,13 @@ deny contains finding(rego.metadata.rule(), dir.path, msg, fix) if {
 # description: >-
 #   Something other than a directory (a regular or special file) is where the
 #   secrets directory should be.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub003
+#     description: HUB003 in the rule reference
 # custom:
 #   id: HUB003
 #   severity: deny
+#   profile: both
 deny contains finding(rego.metadata.rule(), dir.path, msg, fix) if {
 	dir.exists
 	not dir.type in {"dir", "symlink"}
@@ -64,9 +76,13 @@ deny contains finding(rego.metadata.rule(), dir.path, msg, fix) if {
 #   Anyone who can write to the secrets directory can replace or delete the
 #   secrets in it, or plant their own before JupyterHub creates one, whatever
 #   the files' own modes say.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub004
+#     description: HUB004 in the rule reference
 # custom:
 #   id: HUB004
 #   severity: deny
+#   profile: both
 deny contains finding(rego.metadata.rule(), dir.path, msg, fix) if {
 	dir.type == "dir"
 	group_other_write(dir.mode) != 0
@@ -83,9 +99,13 @@ deny contains finding(rego.metadata.rule(), dir.path, msg, fix) if {
 # description: >-
 #   The owner of the secrets directory can replace the secrets in it. It must
 #   be the dir_owner parameter (root by default).
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub005
+#     description: HUB005 in the rule reference
 # custom:
 #   id: HUB005
 #   severity: deny
+#   profile: both
 deny contains finding(rego.metadata.rule(), dir.path, msg, fix) if {
 	dir.type == "dir"
 	not owner_is(dir, cfg.dir_owner)
@@ -131,9 +151,13 @@ secrets_dir_is_system if system_dir_problem(dir.path)
 #   (/tmp, /var/tmp, /run, /dev, /proc, /sys). hubsecrets would set its mode
 #   and owner, the first-boot unit could write all of it, and the secrets
 #   would sit among other programs' files, or vanish.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub006
+#     description: HUB006 in the rule reference
 # custom:
 #   id: HUB006
 #   severity: deny
+#   profile: both
 deny contains finding(rego.metadata.rule(), dir.path, msg, fix) if {
 	why := system_dir_problem(dir.path)
 	msg := sprintf(
@@ -151,9 +175,13 @@ deny contains finding(rego.metadata.rule(), dir.path, msg, fix) if {
 #   the way) is not owned by root or the dir_owner parameter, or is writable
 #   by group or others without the sticky bit. Whoever can write it can
 #   rename the secrets directory away and put their own in its place.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub007
+#     description: HUB007 in the rule reference
 # custom:
 #   id: HUB007
 #   severity: deny
+#   profile: both
 deny contains finding(rego.metadata.rule(), p.path, msg, fix) if {
 	some p in object.get(dir, "parents", [])
 	p.type == "dir"

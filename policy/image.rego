@@ -30,9 +30,13 @@ rebuild_fix(path) := sprintf(
 #   snapshot exposes them all. Deleting the file is not enough: deleted blocks
 #   may survive in the disk image. The first-boot hook makes the secrets on
 #   each instance.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub030
+#     description: HUB030 in the rule reference
 # custom:
 #   id: HUB030
 #   severity: deny
+#   profile: image
 deny contains finding(rego.metadata.rule(), f.path, msg, rebuild_fix(f.path)) if {
 	profile == "image"
 	some key in secret_keys
@@ -55,9 +59,13 @@ present_text(f) := sprintf("%d bytes", [f.size]) if {
 #   a misspelling or copy of the cookie secret or proxy token (a backup, the
 #   tutorial's jupyterhub_cookie_secretl). It may hold a secret every instance
 #   would share.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub037
+#     description: HUB037 in the rule reference
 # custom:
 #   id: HUB037
 #   severity: deny
+#   profile: image
 deny contains finding(rego.metadata.rule(), e.path, msg, rebuild_fix(e.path)) if {
 	some e in image_secret_copies
 	msg := sprintf(
@@ -82,9 +90,13 @@ image_secret_copies contains e if {
 #   The image contains the first-boot hook's instance stamp, so the hook ran
 #   during the build: it made secrets there, and even if they were deleted
 #   their blocks may survive in the disk image.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub031
+#     description: HUB031 in the rule reference
 # custom:
 #   id: HUB031
 #   severity: warn
+#   profile: image
 warn contains finding(rego.metadata.rule(), stamp.path, msg, fix) if {
 	profile == "image"
 	stamp := firstboot.stamp
@@ -104,9 +116,13 @@ warn contains finding(rego.metadata.rule(), stamp.path, msg, fix) if {
 #   which falls back to it when there is no cloud-init instance-id or DMI
 #   UUID, cannot tell the instances apart. An empty file makes systemd
 #   generate a new ID at each instance's first boot.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub032
+#     description: HUB032 in the rule reference
 # custom:
 #   id: HUB032
 #   severity: deny
+#   profile: image
 deny contains finding(rego.metadata.rule(), input.machine_id.path, msg, fix) if {
 	profile == "image"
 	input.machine_id.state == "initialized"
@@ -132,9 +148,13 @@ dbus_machine_id_targets := {"/etc/machine-id", "../../../etc/machine-id"}
 #   package writes one), not a link to /etc/machine-id. With /etc/machine-id
 #   empty, systemd takes the ID from it at every boot, so every instance
 #   made from the image shares one machine ID after all.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub063
+#     description: HUB063 in the rule reference
 # custom:
 #   id: HUB063
 #   severity: deny
+#   profile: image
 deny contains finding(rego.metadata.rule(), f.path, msg, fix) if {
 	profile == "image"
 	f := identity.dbus_machine_id
@@ -178,9 +198,13 @@ cloud_instance_records := {
 #   build machine's. An instance whose datasource gives the same id (the
 #   same NoCloud seed, DataSourceNone) is taken for the build machine, so
 #   cloud-init skips its per-instance setup (host keys, users, hostname).
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub064
+#     description: HUB064 in the rule reference
 # custom:
 #   id: HUB064
 #   severity: deny
+#   profile: image
 deny contains finding(rego.metadata.rule(), f.path, msg, fix) if {
 	profile == "image"
 	some key, what in cloud_instance_records
@@ -235,9 +259,13 @@ firstboot_parts := {
 #   unit's drop-in that makes the hub wait for it. Without it instances do not
 #   get their own secrets before the hub starts. Required in the image profile
 #   (the require_firstboot parameter).
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub033
+#     description: HUB033 in the rule reference
 # custom:
 #   id: HUB033
 #   severity: deny
+#   profile: image (`require_firstboot`)
 deny contains finding(rego.metadata.rule(), f.path, msg, fix) if {
 	firstboot_required
 	some key, part in firstboot_parts
@@ -267,9 +295,13 @@ firstboot_problems(f, part, unit) := [{"what": "is missing", "fix": part.fix}] i
 #   owned by root or is writable by its group or others. root runs them at
 #   every boot, so whoever can change them (or replace the script in its
 #   directory) runs code as root and sees every secret.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub034
+#     description: HUB034 in the rule reference
 # custom:
 #   id: HUB034
 #   severity: deny
+#   profile: both
 deny contains finding(rego.metadata.rule(), problem.path, problem.msg, problem.fix) if {
 	some problem in root_run_problems
 }
@@ -310,9 +342,13 @@ systemd := object.get(input, "systemd", {"present": true, "hub_unit_file": "unkn
 #   The image has no systemd, so the first-boot unit never runs and no
 #   instance gets its own secrets (the hub, or whatever starts it, makes its
 #   own cookie secret and no proxy token).
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub061
+#     description: HUB061 in the rule reference
 # custom:
 #   id: HUB061
 #   severity: warn
+#   profile: image
 warn contains finding(rego.metadata.rule(), firstboot.unit.path, msg, fix) if {
 	firstboot_required
 	not systemd.present
@@ -329,9 +365,13 @@ warn contains finding(rego.metadata.rule(), firstboot.unit.path, msg, fix) if {
 #   The image has no unit file for the hub_unit the first-boot hook was
 #   installed for: the drop-in that makes the hub wait for the secrets orders
 #   nothing, and a hub started by another unit may start first.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub062
+#     description: HUB062 in the rule reference
 # custom:
 #   id: HUB062
 #   severity: warn
+#   profile: image
 warn contains finding(rego.metadata.rule(), firstboot.hub_dropin.path, msg, fix) if {
 	firstboot_required
 	systemd.present
@@ -378,9 +418,13 @@ root_run_problems contains {"path": d.path, "msg": msg, "fix": fix} if {
 #   hubsecrets installed, or there is no contract or digest to compare it
 #   with. root runs it at every boot; a stub or a changed script may make no
 #   secrets, or leak them.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub060
+#     description: HUB060 in the rule reference
 # custom:
 #   id: HUB060
 #   severity: deny
+#   profile: image
 deny contains finding(rego.metadata.rule(), script.path, msg, reinstall_fix) if {
 	profile == "image"
 	script := firstboot.script

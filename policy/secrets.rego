@@ -63,9 +63,13 @@ missing_secret_why := {
 #   JupyterHub would create a cookie secret itself (briefly with the umask's
 #   permissions); without a proxy token the hub makes a new random token at
 #   every start and a proxy left running rejects it with 403.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub010
+#     description: HUB010 in the rule reference
 # custom:
 #   id: HUB010
 #   severity: deny
+#   profile: instance
 deny contains finding(rego.metadata.rule(), f.path, msg, "sudo hubsecrets init") if {
 	some key, f in instance_secrets
 	not f.exists
@@ -79,9 +83,13 @@ deny contains finding(rego.metadata.rule(), f.path, msg, "sudo hubsecrets init")
 #   A secret is a symlink, a directory or a special file. A symlink is not
 #   followed by hubsecrets but is by JupyterHub, so whoever controls its target
 #   controls the secret.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub011
+#     description: HUB011 in the rule reference
 # custom:
 #   id: HUB011
 #   severity: deny
+#   profile: instance
 deny contains finding(rego.metadata.rule(), f.path, msg, fix) if {
 	some key, f in instance_secrets
 	f.exists
@@ -111,9 +119,13 @@ remove_fix(f) := move_aside(f.path) if {
 #   change it. JupyterHub refuses to start with such a cookie secret
 #   ("cookie_secret_file can be read or written by anybody"). No parameter
 #   allows it.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub012
+#     description: HUB012 in the rule reference
 # custom:
 #   id: HUB012
 #   severity: deny
+#   profile: instance
 deny contains finding(rego.metadata.rule(), f.path, msg, fix) if {
 	some key, f in regular_secrets
 	other_bits(f.mode) != 0
@@ -135,9 +147,13 @@ anybody_why := {
 #   A secret's mode is not one of the secret_modes parameter (0600 or 0400 by
 #   default; 0640 and 0440 too with allow_group_read): group bits, execute
 #   bits or setuid, setgid and sticky bits.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub013
+#     description: HUB013 in the rule reference
 # custom:
 #   id: HUB013
 #   severity: deny
+#   profile: instance
 deny contains finding(rego.metadata.rule(), f.path, msg, fix) if {
 	some key, f in regular_secrets
 	other_bits(f.mode) == 0
@@ -180,9 +196,13 @@ group_access(m) := "read and change" if {
 # description: >-
 #   A secret is not owned by the owner parameter (root by default): its owner
 #   can read and change it.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub014
+#     description: HUB014 in the rule reference
 # custom:
 #   id: HUB014
 #   severity: deny
+#   profile: instance
 deny contains finding(rego.metadata.rule(), f.path, msg, fix) if {
 	some key, f in regular_secrets
 	not owner_is(f, cfg.owner)
@@ -199,9 +219,13 @@ deny contains finding(rego.metadata.rule(), f.path, msg, fix) if {
 #   A secret belongs to a group other than the group parameter (root by
 #   default) and its mode gives that group access: every member of the group
 #   can read or change it.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub015
+#     description: HUB015 in the rule reference
 # custom:
 #   id: HUB015
 #   severity: deny
+#   profile: instance
 deny contains finding(rego.metadata.rule(), f.path, msg, fix) if {
 	some key, f in regular_secrets
 	not group_is(f, cfg.group)
@@ -220,9 +244,13 @@ deny contains finding(rego.metadata.rule(), f.path, msg, fix) if {
 #   default) but its mode gives the group no access. Nothing leaks today, but a
 #   later chmod g+r would hand the secret to every member of that group (the
 #   tutorial's chown :sudo).
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub035
+#     description: HUB035 in the rule reference
 # custom:
 #   id: HUB035
 #   severity: warn
+#   profile: instance
 warn contains finding(rego.metadata.rule(), f.path, msg, fix) if {
 	some key, f in regular_secrets
 	not group_is(f, cfg.group)
@@ -245,9 +273,13 @@ empty_why := {
 #   A secret file is empty or holds only whitespace. JupyterHub silently
 #   overwrites an empty cookie secret; an empty proxy token means a random
 #   token at every hub start and 403 errors from a proxy left running.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub016
+#     description: HUB016 in the rule reference
 # custom:
 #   id: HUB016
 #   severity: deny
+#   profile: instance
 deny contains finding(rego.metadata.rule(), f.path, msg, rotate) if {
 	some key, s in secret_content
 	s.encoding == "empty"
@@ -265,9 +297,13 @@ empty_text(f) := "empty" if {
 #   A secret is not hex-encoded. JupyterHub reads a cookie secret that is not
 #   hex as base64, with a warning at every start; content that is neither is
 #   unusable. hubsecrets makes and expects secret_bytes random bytes as hex.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub017
+#     description: HUB017 in the rule reference
 # custom:
 #   id: HUB017
 #   severity: deny
+#   profile: instance
 deny contains finding(rego.metadata.rule(), f.path, msg, rotate) if {
 	some key, s in secret_content
 	s.encoding in {"base64", "other"}
@@ -291,9 +327,13 @@ not_hex_why("proxy_token", _, want) := sprintf("hubsecrets makes tokens of %d ra
 #   A hex secret does not decode to secret_bytes bytes (32 by default).
 #   JupyterHub silently accepts a short cookie secret, which is easier to
 #   guess, and warns about a long one.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub018
+#     description: HUB018 in the rule reference
 # custom:
 #   id: HUB018
 #   severity: deny
+#   profile: instance
 deny contains finding(rego.metadata.rule(), f.path, msg, rotate) if {
 	some key, s in secret_content
 	s.encoding == "hex"
@@ -318,9 +358,13 @@ length_why("proxy_token", n, want) := sprintf("longer than this site's secret_by
 # description: >-
 #   The cookie secret and the proxy auth token hold the same value: whoever
 #   learns one (the token is handed to the proxy process) has both.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub019
+#     description: HUB019 in the rule reference
 # custom:
 #   id: HUB019
 #   severity: deny
+#   profile: instance
 deny contains finding(rego.metadata.rule(), f.path, msg, rotate) if {
 	some key, s in secret_content
 	some other in s.same_as
@@ -339,9 +383,13 @@ deny contains finding(rego.metadata.rule(), f.path, msg, rotate) if {
 # description: >-
 #   A secret file is far bigger than any secret (hubsecrets reads only its
 #   first few KiB). It is almost certainly not the file that was meant.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub020
+#     description: HUB020 in the rule reference
 # custom:
 #   id: HUB020
 #   severity: deny
+#   profile: instance
 deny contains finding(rego.metadata.rule(), f.path, msg, rotate) if {
 	some key, f in regular_secrets
 	f.secret.truncated
@@ -396,9 +444,13 @@ low_quality_reason(q, "distinct") := sprintf("it uses only %d of the 16 hex digi
 #   a long run of digits counting up or down (0123456789abcdef...), or too few
 #   distinct digits. Whoever guesses it forges cookies or drives the proxy.
 #   Random secrets never trip it.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub036
+#     description: HUB036 in the rule reference
 # custom:
 #   id: HUB036
 #   severity: deny
+#   profile: instance
 deny contains finding(rego.metadata.rule(), f.path, msg, rotate) if {
 	some key, s in secret_content
 	s.encoding == "hex"
