@@ -1,7 +1,7 @@
-# The hub's and nginx's configuration (input.hub_config, input.nginx), in
-# both profiles: the checked files matter only if the hub and nginx use
-# them. The sections are present only when the files exist in the scanned
-# root; a finding names the file and line, and its fix the line to write.
+# The hub's configuration (input.hub_config), in both profiles: the checked
+# files matter only if the hub uses them. The section is present only when
+# jupyterhub_config.py exists in the scanned root; a finding names the file
+# and line, and its fix the line to write. nginx's side is nginx.rego.
 package hubsecrets
 
 hub := input.hub_config
@@ -83,65 +83,6 @@ deny contains finding(rego.metadata.rule(), hub_file, msg, fix) if {
 }
 
 # METADATA
-# title: Hub's cookie secret file not set, or not where hubsecrets can see
-# description: >-
-#   jupyterhub_config.py does not set c.JupyterHub.cookie_secret_file (the hub
-#   then uses jupyterhub_cookie_secret in its working directory, or
-#   JPY_COOKIE_SECRET), sets a relative path (against that working directory),
-#   or takes it from an environment variable. hubsecrets cannot tell whether
-#   that is the checked file.
-# related_resources:
-#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub044
-#     description: HUB044 in the rule reference
-# custom:
-#   id: HUB044
-#   severity: warn
-#   profile: both
-warn contains finding(rego.metadata.rule(), hub_file, msg, fix) if {
-	not cookie_secret_set
-	why := cookie_file_unclear(hub.cookie_secret_file)
-	msg := sprintf("%s: hubsecrets cannot tell whether the hub uses the checked %s.", [why, show(checked_cookie)])
-	fix := write_fix(hub.cookie_secret_file, cookie_file_line)
-}
-
-cookie_file_unclear(s) := sprintf(
-	"%s does not set c.JupyterHub.cookie_secret_file, so the hub reads jupyterhub_cookie_secret in its working directory (or JPY_COOKIE_SECRET)",
-	[show(hub_file)],
-) if {
-	s.kind == "unset"
-}
-
-cookie_file_unclear(s) := sprintf(
-	"%s sets %s to the relative path %s, which the hub resolves against its working directory%s",
-	[where(s), s.attr, show(s.path), maybe(s)],
-) if {
-	s.kind == "file"
-	not absolute(s.path)
-}
-
-cookie_file_unclear(s) := sprintf(
-	"%s takes %s from the environment variable %s%s",
-	[where(s), s.attr, show(s.env), maybe(s)],
-) if {
-	s.kind == "env"
-}
-
-# inline_text says how a secret is written into the config (never what it
-# is): itself, as an environment variable's fallback, or as a key-looking
-# part of an expression.
-inline_text(s, what) := sprintf(
-	"writes %s into %s as the fallback of the environment variable %s (the literal is in the file, and the hub uses it whenever %s is unset)",
-	[what, s.attr, show(s.env), show(s.env)],
-) if {
-	s.fallback
-} else := sprintf(
-	"builds %s around a literal that looks like a key (16 or more hex or base64 characters), so part of %s is written in the file",
-	[s.attr, what],
-) if {
-	s.partial
-} else := sprintf("writes %s itself into %s", [what, s.attr])
-
-# METADATA
 # title: Cookie secret written in the hub's config
 # description: >-
 #   jupyterhub_config.py sets c.JupyterHub.cookie_secret to a literal, to an
@@ -169,36 +110,6 @@ deny contains finding(rego.metadata.rule(), hub_file, msg, fix) if {
 	)
 	fix := sprintf("%s && %s  # rotates the exposed secret", [write_fix(s, cookie_file_line), rotate])
 }
-
-# METADATA
-# title: Cookie secret set in the hub's config from elsewhere
-# description: >-
-#   jupyterhub_config.py sets c.JupyterHub.cookie_secret from a file, the
-#   environment or an expression. It wins over cookie_secret_file, so the hub
-#   skips JupyterHub's own permission check and hex decoding of the checked
-#   file.
-# related_resources:
-#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub046
-#     description: HUB046 in the rule reference
-# custom:
-#   id: HUB046
-#   severity: warn
-#   profile: both
-warn contains finding(rego.metadata.rule(), hub_file, msg, fix) if {
-	s := hub.cookie_secret
-	s.kind in {"file", "env", "unknown"}
-	msg := sprintf(
-		"%s sets %s from %s%s: it wins over cookie_secret_file, so JupyterHub neither checks the permissions of nor hex-decodes the checked %s.",
-		[where(s), s.attr, source_text(s), maybe(s), show(checked_cookie)],
-	)
-	fix := write_fix(s, cookie_file_line)
-}
-
-source_text(s) := sprintf("the file %s", [show(s.path)]) if s.kind == "file"
-
-source_text(s) := sprintf("the environment variable %s", [show(s.env)]) if s.kind == "env"
-
-source_text(s) := "an expression hubsecrets does not evaluate" if s.kind == "unknown"
 
 # METADATA
 # title: Proxy token written in the hub's config
@@ -255,6 +166,52 @@ deny contains finding(rego.metadata.rule(), hub_file, msg, fix) if {
 }
 
 # METADATA
+# title: Hub's cookie secret file not set, or not where hubsecrets can see
+# description: >-
+#   jupyterhub_config.py does not set c.JupyterHub.cookie_secret_file (the hub
+#   then uses jupyterhub_cookie_secret in its working directory, or
+#   JPY_COOKIE_SECRET), sets a relative path (against that working directory),
+#   or takes it from an environment variable. hubsecrets cannot tell whether
+#   that is the checked file.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub044
+#     description: HUB044 in the rule reference
+# custom:
+#   id: HUB044
+#   severity: warn
+#   profile: both
+warn contains finding(rego.metadata.rule(), hub_file, msg, fix) if {
+	not cookie_secret_set
+	why := cookie_file_unclear(hub.cookie_secret_file)
+	msg := sprintf("%s: hubsecrets cannot tell whether the hub uses the checked %s.", [why, show(checked_cookie)])
+	fix := write_fix(hub.cookie_secret_file, cookie_file_line)
+}
+
+# METADATA
+# title: Cookie secret set in the hub's config from elsewhere
+# description: >-
+#   jupyterhub_config.py sets c.JupyterHub.cookie_secret from a file, the
+#   environment or an expression. It wins over cookie_secret_file, so the hub
+#   skips JupyterHub's own permission check and hex decoding of the checked
+#   file.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub046
+#     description: HUB046 in the rule reference
+# custom:
+#   id: HUB046
+#   severity: warn
+#   profile: both
+warn contains finding(rego.metadata.rule(), hub_file, msg, fix) if {
+	s := hub.cookie_secret
+	s.kind in {"file", "env", "unknown"}
+	msg := sprintf(
+		"%s sets %s from %s%s: it wins over cookie_secret_file, so JupyterHub neither checks the permissions of nor hex-decodes the checked %s.",
+		[where(s), s.attr, source_text(s), maybe(s), show(checked_cookie)],
+	)
+	fix := write_fix(s, cookie_file_line)
+}
+
+# METADATA
 # title: Proxy token not set in the hub's config
 # description: >-
 #   jupyterhub_config.py does not set c.ConfigurableHTTPProxy.auth_token (or
@@ -278,17 +235,6 @@ warn contains finding(rego.metadata.rule(), hub_file, msg, fix) if {
 	)
 	fix := write_fix(s, token_line)
 }
-
-token_unwired(s) if s.kind == "unset"
-
-token_unwired(s) if {
-	s.kind == "literal"
-	s.empty
-}
-
-token_unwired_text(s) := sprintf("%s does not set c.ConfigurableHTTPProxy.auth_token", [show(hub_file)]) if {
-	s.kind == "unset"
-} else := sprintf("%s sets %s to ''%s", [where(s), s.attr, maybe(s)])
 
 # METADATA
 # title: Proxy token taken from the environment
@@ -343,23 +289,6 @@ warn contains finding(rego.metadata.rule(), hub_file, msg, fix) if {
 	fix := write_fix(s, line)
 }
 
-unclear_expression(s) if s.kind == "unknown"
-
-unclear_expression(s) if {
-	s.kind == "file"
-	s.attr != ""
-	not absolute(s.path)
-	not endswith(s.attr, "cookie_secret_file") # HUB044 says it for the cookie secret
-}
-
-unclear_text(s) := "with an expression hubsecrets does not evaluate" if {
-	s.kind == "unknown"
-} else := sprintf("from the relative path %s (against the hub's working directory)", [show(s.path)])
-
-# The cookie secret file does not matter when cookie_secret is set (HUB045,
-# HUB046 say so).
-name_overridden("cookie_secret_file") if cookie_secret_set
-
 # METADATA
 # title: Proxy token read with its newline
 # description: >-
@@ -412,154 +341,73 @@ warn contains finding(rego.metadata.rule(), e.file, msg, fix) if {
 
 # nginx
 
-ngx := input.nginx
-
-# METADATA
-# title: nginx uses other DH parameters
-# description: >-
-#   An ssl_dhparam directive names a file other than the checked dhparam.pem,
-#   so the DH parameters nginx uses are not the ones hubsecrets checks and
-#   installs. The file named is checked too (HUB055).
-# related_resources:
-#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub054
-#     description: HUB054 in the rule reference
-# custom:
-#   id: HUB054
-#   severity: warn
-#   profile: both
-warn contains finding(rego.metadata.rule(), d.file, msg, fix) if {
-	some d in ngx.dhparams
-	d.value != checked_dh
-	msg := sprintf(
-		"%s line %d: ssl_dhparam names %s, not the checked %s: nginx uses DH parameters hubsecrets does not install.",
-		[show(d.file), d.line, show(d.value), show(checked_dh)],
-	)
-	fix := replace_line_fix(d.file, d.line, sprintf("ssl_dhparam %s;", [checked_dh]))
+cookie_file_unclear(s) := sprintf(
+	"%s does not set c.JupyterHub.cookie_secret_file, so the hub reads jupyterhub_cookie_secret in its working directory (or JPY_COOKIE_SECRET)",
+	[show(hub_file)],
+) if {
+	s.kind == "unset"
 }
 
-# METADATA
-# title: DH parameters nginx uses are unsafe
-# description: >-
-#   A DH parameters file an ssl_dhparam names (other than the checked
-#   dhparam.pem) is missing, does not parse, has a prime below min_dh_bits, is
-#   not a valid safe-prime group, is a known weak or widely shared group, or
-#   can be replaced by users other than its owner.
-# related_resources:
-#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub055
-#     description: HUB055 in the rule reference
-# custom:
-#   id: HUB055
-#   severity: deny
-#   profile: both
-deny contains finding(rego.metadata.rule(), p, msg, fix) if {
-	some p, f in ngx.dh_files
-	not unchecked(f)
-	problems := [x | some check in nginx_dh_checks; x := nginx_dh_problem(f, check)]
-	count(problems) > 0
-	msg := sprintf("The DH parameters nginx uses, %s, are unsafe: %s.", [show(p), concat("; ", problems)])
-	fix := sprintf(
-		"sudo hubsecrets dhparam --group %s -o %s --force  # or point ssl_dhparam at the checked %s",
-		[dh_fix_group, sh(p), checked_dh],
-	)
+cookie_file_unclear(s) := sprintf(
+	"%s sets %s to the relative path %s, which the hub resolves against its working directory%s",
+	[where(s), s.attr, show(s.path), maybe(s)],
+) if {
+	s.kind == "file"
+	not absolute(s.path)
 }
 
-nginx_dh_checks := ["exists", "parses", "bits", "prime", "safe", "generator", "weak", "mode"]
-
-nginx_dh_problem(f, "exists") := "it does not exist, and nginx does not start without it" if not f.exists
-
-nginx_dh_problem(f, "parses") := sprintf("it does not parse as PEM DH parameters (%s)", [show(f.dh.parse_error)]) if {
-	f.exists
-	not f.dh.parsed
+cookie_file_unclear(s) := sprintf(
+	"%s takes %s from the environment variable %s%s",
+	[where(s), s.attr, show(s.env), maybe(s)],
+) if {
+	s.kind == "env"
 }
 
-nginx_dh_problem(f, "bits") := sprintf("its prime has %d bits, fewer than %d (Logjam)", [f.dh.prime_bits, cfg.min_dh_bits]) if {
-	f.dh.parsed
-	f.dh.prime_bits < cfg.min_dh_bits
+# inline_text says how a secret is written into the config (never what it
+# is): itself, as an environment variable's fallback, or as a key-looking
+# part of an expression.
+inline_text(s, what) := sprintf(
+	"writes %s into %s as the fallback of the environment variable %s (the literal is in the file, and the hub uses it whenever %s is unset)",
+	[what, s.attr, show(s.env), show(s.env)],
+) if {
+	s.fallback
+} else := sprintf(
+	"builds %s around a literal that looks like a key (16 or more hex or base64 characters), so part of %s is written in the file",
+	[s.attr, what],
+) if {
+	s.partial
+} else := sprintf("writes %s itself into %s", [what, s.attr])
+
+source_text(s) := sprintf("the file %s", [show(s.path)]) if s.kind == "file"
+
+source_text(s) := sprintf("the environment variable %s", [show(s.env)]) if s.kind == "env"
+
+source_text(s) := "an expression hubsecrets does not evaluate" if s.kind == "unknown"
+
+token_unwired(s) if s.kind == "unset"
+
+token_unwired(s) if {
+	s.kind == "literal"
+	s.empty
 }
 
-nginx_dh_problem(f, check) := dh_problem(f.dh, check) if {
-	check in {"prime", "safe", "generator"}
-	f.dh.parsed
+token_unwired_text(s) := sprintf("%s does not set c.ConfigurableHTTPProxy.auth_token", [show(hub_file)]) if {
+	s.kind == "unset"
+} else := sprintf("%s sets %s to ''%s", [where(s), s.attr, maybe(s)])
+
+unclear_expression(s) if s.kind == "unknown"
+
+unclear_expression(s) if {
+	s.kind == "file"
+	s.attr != ""
+	not absolute(s.path)
+	not endswith(s.attr, "cookie_secret_file") # HUB044 says it for the cookie secret
 }
 
-nginx_dh_problem(f, "weak") := sprintf("it is the known weak or widely shared group %s", [show(f.dh.weak_group)]) if {
-	f.dh.parsed
-	f.dh.weak_group != ""
-}
+unclear_text(s) := "with an expression hubsecrets does not evaluate" if {
+	s.kind == "unknown"
+} else := sprintf("from the relative path %s (against the hub's working directory)", [show(s.path)])
 
-nginx_dh_problem(f, "mode") := sprintf("its mode %s lets users other than its owner replace it", [mode_text(f.mode)]) if {
-	f.type == "file"
-	group_other_write(f.mode) != 0
-}
-
-# Mozilla's intermediate configuration (2025 and later) has no DHE suites.
-mozilla_intermediate := "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
-
-# METADATA
-# title: nginx enables DHE suites without DH parameters
-# description: >-
-#   A TLS server's ssl_ciphers (or nginx's default, HIGH:!aNULL:!MD5) enables
-#   DHE suites but no ssl_dhparam applies to it: nginx then silently does no
-#   DHE at all. Remove the DHE suites, as Mozilla's intermediate configuration
-#   does, or set ssl_dhparam to the checked dhparam.pem.
-# related_resources:
-#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub056
-#     description: HUB056 in the rule reference
-# custom:
-#   id: HUB056
-#   severity: warn
-#   profile: both
-warn contains finding(rego.metadata.rule(), s.file, msg, fix) if {
-	some s in ngx.servers
-	s.tls
-	s.dhe_suites
-	not s.dhparam
-	msg := sprintf(
-		"%s uses TLS and %s enables %s, but no ssl_dhparam applies to it: nginx silently does no DHE.",
-		[server_text(s), ciphers_text(s.ciphers), suites_text(s.dhe_suite_names)],
-	)
-	fix := sprintf(
-		"%s: ssl_ciphers %s; or add to the server block at %s line %d: ssl_dhparam %s;",
-		[cipher_fix_where(s), mozilla_intermediate, s.file, s.line, checked_dh],
-	)
-}
-
-server_text(s) := sprintf("The server block at %s line %d (server_name %s)", [show(s.file), s.line, concat(" ", [show(n) | some n in s.names])]) if {
-	count(s.names) > 0
-} else := sprintf("The server block at %s line %d", [show(s.file), s.line])
-
-ciphers_text(c) := sprintf("nginx's default ssl_ciphers %s", [c.value]) if {
-	c["default"]
-} else := sprintf("ssl_ciphers %s (%s line %d)", [show(c.value), show(c.file), c.line])
-
-suites_text(names) := sprintf("%s", [concat(", ", names)]) if {
-	count(names) <= 3
-} else := sprintf("%s and %d more DHE suites", [concat(", ", array.slice(names, 0, 3)), count(names) - 3])
-
-cipher_fix_where(s) := sprintf("in %s, replace line %d with", [s.ciphers.file, s.ciphers.line]) if {
-	not s.ciphers["default"]
-} else := sprintf("add to the server block at %s line %d", [s.file, s.line])
-
-# METADATA
-# title: nginx configuration error
-# description: >-
-#   nginx's configuration has an error nginx refuses (a syntax error, a
-#   directive where it is not allowed, an include of a missing file, a cipher
-#   string OpenSSL rejects): nginx -t fails, and hubsecrets may have missed TLS
-#   settings after it.
-# related_resources:
-#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub057
-#     description: HUB057 in the rule reference
-# custom:
-#   id: HUB057
-#   severity: warn
-#   profile: both
-warn contains finding(rego.metadata.rule(), e.file, msg, fix) if {
-	some e in ngx.errors
-	msg := sprintf("%s: %s: nginx refuses this configuration, and hubsecrets may have missed TLS settings in it.", [ngx_where(e), e.msg])
-	fix := sprintf("repair %s, then check with: sudo nginx -t", [ngx_where(e)])
-}
-
-ngx_where(e) := sprintf("%s line %d", [show(e.file), e.line]) if {
-	e.line > 0
-} else := show(e.file)
+# The cookie secret file does not matter when cookie_secret is set (HUB045,
+# HUB046 say so).
+name_overridden("cookie_secret_file") if cookie_secret_set

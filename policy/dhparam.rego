@@ -109,15 +109,6 @@ deny contains finding(rego.metadata.rule(), dh_file.path, msg, fix) if {
 	fix := sprintf("%s && %s", [remove_fix(dh_file), dh_make_fix])
 }
 
-default dh_not_file_why := ""
-
-dh_not_file_why := sprintf(
-	" (to %s): hubsecrets does not follow it, but nginx would, so whoever controls the target chooses the DH group; it was not checked",
-	[show(dh_file.link_target)],
-) if {
-	dh_file.type == "symlink"
-}
-
 # METADATA
 # title: DH parameters mode not allowed
 # description: >-
@@ -140,12 +131,6 @@ deny contains finding(rego.metadata.rule(), dh_regular.path, msg, fix) if {
 	fix := sprintf("sudo chmod %s %s", [dh_fix_mode, sh(dh_regular.path)])
 }
 
-default dh_mode_why := ""
-
-dh_mode_why := ": users other than the owner can replace them with weak parameters" if {
-	group_other_write(dh_regular.mode) != 0
-}
-
 # METADATA
 # title: DH parameters have the wrong owner or a group with access
 # description: >-
@@ -161,51 +146,6 @@ dh_mode_why := ": users other than the owner can replace them with weak paramete
 #   profile: both
 deny contains finding(rego.metadata.rule(), dh_regular.path, problem.msg, problem.fix) if {
 	some problem in dh_ownership_problems
-}
-
-dh_ownership_problems contains {"msg": msg, "fix": fix} if {
-	not owner_is(dh_regular, cfg.owner)
-	msg := sprintf(
-		"nginx's DH parameters %s are owned by %s, not %s: that user can replace them with weak parameters.",
-		[show(dh_regular.path), owner_text(dh_regular), cfg.owner],
-	)
-	fix := sprintf("sudo chown %s %s", [sh(cfg.owner), sh(dh_regular.path)])
-}
-
-dh_ownership_problems contains {"msg": msg, "fix": fix} if {
-	not group_is(dh_regular, cfg.group)
-	group_bits(dh_regular.mode) != 0
-	msg := sprintf(
-		"nginx's DH parameters %s belong to group %s, not %s, and their mode %s lets every member of %s %s them.",
-		[
-			show(dh_regular.path), group_text(dh_regular), cfg.group, mode_text(dh_regular.mode),
-			group_text(dh_regular), group_access(dh_regular.mode),
-		],
-	)
-	fix := sprintf("sudo chgrp %s %s", [sh(cfg.group), sh(dh_regular.path)])
-}
-
-# METADATA
-# title: DH parameters belong to the wrong group
-# description: >-
-#   dhparam.pem belongs to a group other than the group parameter (root by
-#   default) but its mode gives the group no access. Nothing is exposed today;
-#   a later chmod g+w would let the whole group replace the file.
-# related_resources:
-#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub029
-#     description: HUB029 in the rule reference
-# custom:
-#   id: HUB029
-#   severity: warn
-#   profile: both
-warn contains finding(rego.metadata.rule(), dh_regular.path, msg, fix) if {
-	not group_is(dh_regular, cfg.group)
-	group_bits(dh_regular.mode) == 0
-	msg := sprintf(
-		"nginx's DH parameters %s belong to group %s, not %s. Their mode %s gives the group no access, but a later chmod g+w would let every member of %s replace them.",
-		[show(dh_regular.path), group_text(dh_regular), cfg.group, mode_text(dh_regular.mode), group_text(dh_regular)],
-	)
-	fix := sprintf("sudo chgrp %s %s", [sh(cfg.group), sh(dh_regular.path)])
 }
 
 # METADATA
@@ -227,12 +167,6 @@ deny contains finding(rego.metadata.rule(), dh_regular.path, msg, dh_replace_fix
 		"nginx's DH parameters %s do not parse as PEM DH parameters (%s)%s.",
 		[show(dh_regular.path), show(object.get(dh_regular.dh, "parse_error", "no summary")), dh_format_hint],
 	)
-}
-
-default dh_format_hint := ""
-
-dh_format_hint := ": openssl dhparam -dsaparam writes these, and their prime is not a safe prime" if {
-	dh_regular.dh.format == "X9.42 DH PARAMETERS"
 }
 
 # METADATA
@@ -277,17 +211,6 @@ deny contains finding(rego.metadata.rule(), dh_regular.path, msg, dh_replace_fix
 	msg := sprintf("nginx's DH parameters %s are unsafe: %s.", [show(dh_regular.path), concat("; ", problems)])
 }
 
-dh_problem(dh, "prime") := "the prime is not prime" if not dh.prime_probable
-
-dh_problem(dh, "safe") := "the prime is not a safe prime ((p-1)/2 is not prime)" if {
-	dh.prime_probable
-	not dh.safe_prime
-}
-
-dh_problem(dh, "generator") := sprintf("the generator %d is not valid for this prime", [dh.generator]) if {
-	not dh.generator_valid
-}
-
 # METADATA
 # title: DH parameters are a known weak or widely shared group
 # description: >-
@@ -308,4 +231,81 @@ deny contains finding(rego.metadata.rule(), dh_regular.path, msg, dh_replace_fix
 		"nginx's DH parameters %s are the known weak or widely shared group %s: precomputation against it breaks many servers at once.",
 		[show(dh_regular.path), show(dh_regular.dh.weak_group)],
 	)
+}
+
+# METADATA
+# title: DH parameters belong to the wrong group
+# description: >-
+#   dhparam.pem belongs to a group other than the group parameter (root by
+#   default) but its mode gives the group no access. Nothing is exposed today;
+#   a later chmod g+w would let the whole group replace the file.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub029
+#     description: HUB029 in the rule reference
+# custom:
+#   id: HUB029
+#   severity: warn
+#   profile: both
+warn contains finding(rego.metadata.rule(), dh_regular.path, msg, fix) if {
+	not group_is(dh_regular, cfg.group)
+	group_bits(dh_regular.mode) == 0
+	msg := sprintf(
+		"nginx's DH parameters %s belong to group %s, not %s. Their mode %s gives the group no access, but a later chmod g+w would let every member of %s replace them.",
+		[show(dh_regular.path), group_text(dh_regular), cfg.group, mode_text(dh_regular.mode), group_text(dh_regular)],
+	)
+	fix := sprintf("sudo chgrp %s %s", [sh(cfg.group), sh(dh_regular.path)])
+}
+
+default dh_not_file_why := ""
+
+dh_not_file_why := sprintf(
+	" (to %s): hubsecrets does not follow it, but nginx would, so whoever controls the target chooses the DH group; it was not checked",
+	[show(dh_file.link_target)],
+) if {
+	dh_file.type == "symlink"
+}
+
+default dh_mode_why := ""
+
+dh_mode_why := ": users other than the owner can replace them with weak parameters" if {
+	group_other_write(dh_regular.mode) != 0
+}
+
+dh_ownership_problems contains {"msg": msg, "fix": fix} if {
+	not owner_is(dh_regular, cfg.owner)
+	msg := sprintf(
+		"nginx's DH parameters %s are owned by %s, not %s: that user can replace them with weak parameters.",
+		[show(dh_regular.path), owner_text(dh_regular), cfg.owner],
+	)
+	fix := sprintf("sudo chown %s %s", [sh(cfg.owner), sh(dh_regular.path)])
+}
+
+dh_ownership_problems contains {"msg": msg, "fix": fix} if {
+	not group_is(dh_regular, cfg.group)
+	group_bits(dh_regular.mode) != 0
+	msg := sprintf(
+		"nginx's DH parameters %s belong to group %s, not %s, and their mode %s lets every member of %s %s them.",
+		[
+			show(dh_regular.path), group_text(dh_regular), cfg.group, mode_text(dh_regular.mode),
+			group_text(dh_regular), group_access(dh_regular.mode),
+		],
+	)
+	fix := sprintf("sudo chgrp %s %s", [sh(cfg.group), sh(dh_regular.path)])
+}
+
+default dh_format_hint := ""
+
+dh_format_hint := ": openssl dhparam -dsaparam writes these, and their prime is not a safe prime" if {
+	dh_regular.dh.format == "X9.42 DH PARAMETERS"
+}
+
+dh_problem(dh, "prime") := "the prime is not prime" if not dh.prime_probable
+
+dh_problem(dh, "safe") := "the prime is not a safe prime ((p-1)/2 is not prime)" if {
+	dh.prime_probable
+	not dh.safe_prime
+}
+
+dh_problem(dh, "generator") := sprintf("the generator %d is not valid for this prime", [dh.generator]) if {
+	not dh.generator_valid
 }

@@ -8,6 +8,14 @@ dir := input.dir
 make_dir_fix := sprintf("sudo mkdir -p -m 0755 %s && sudo chown %s %s", [sh(dir.path), sh(cfg.dir_owner), sh(dir.path)])
 
 # METADATA
+# scope: document
+# title: Denials
+# description: >-
+#   The findings that fail a check (exit 1): a set of {id, path, msg, fix},
+#   each rule body documented by its own METADATA.
+# entrypoint: true
+
+# METADATA
 # title: Secrets directory missing
 # description: >-
 #   The secrets directory (/srv/jupyterhub by default) does not exist, so
@@ -117,32 +125,6 @@ deny contains finding(rego.metadata.rule(), dir.path, msg, fix) if {
 	fix := sprintf("sudo chown %s %s", [sh(cfg.dir_owner), sh(dir.path)])
 }
 
-# system_dirs are directories the system and other programs own: a secrets
-# directory there would change their mode and owner, open them to the
-# first-boot unit (ReadWritePaths=), and mix the secrets with others' files.
-system_dirs := {
-	"/", "/root", "/etc", "/usr", "/var", "/tmp", "/home", "/boot", "/run",
-	"/dev", "/proc", "/sys", "/bin", "/sbin", "/lib", "/lib64", "/opt",
-	"/srv", "/mnt", "/media", "/usr/local", "/var/lib", "/var/tmp", "/var/log",
-}
-
-# volatile_dirs are emptied at boot, made by the kernel, or private to each
-# service (the first-boot unit has PrivateTmp=yes): nothing below them
-# stays where the hub reads it.
-volatile_dirs := ["/tmp", "/var/tmp", "/dev", "/proc", "/sys", "/run"]
-
-system_dir_problem(p) := "is a system directory" if {
-	p in system_dirs
-} else := sprintf("lies below %s, which is emptied at boot, made by the kernel, or private to each service (the first-boot unit has PrivateTmp=yes)", [v]) if {
-	some v in volatile_dirs
-	startswith(p, concat("", [v, "/"]))
-}
-
-# secrets_dir_is_system: HUB006 says so, and no other rule on the directory
-# or its entries gives a fix that would change a system directory (rm
-# /bin, chmod go-w /tmp, rm /etc/passwd).
-secrets_dir_is_system if system_dir_problem(dir.path)
-
 # METADATA
 # title: Secrets directory is a system directory
 # description: >-
@@ -194,6 +176,32 @@ deny contains finding(rego.metadata.rule(), p.path, msg, fix) if {
 	)
 	fix := concat(" && ", [f | some f in parent_fixes(p)])
 }
+
+# system_dirs are directories the system and other programs own: a secrets
+# directory there would change their mode and owner, open them to the
+# first-boot unit (ReadWritePaths=), and mix the secrets with others' files.
+system_dirs := {
+	"/", "/root", "/etc", "/usr", "/var", "/tmp", "/home", "/boot", "/run",
+	"/dev", "/proc", "/sys", "/bin", "/sbin", "/lib", "/lib64", "/opt",
+	"/srv", "/mnt", "/media", "/usr/local", "/var/lib", "/var/tmp", "/var/log",
+}
+
+# volatile_dirs are emptied at boot, made by the kernel, or private to each
+# service (the first-boot unit has PrivateTmp=yes): nothing below them
+# stays where the hub reads it.
+volatile_dirs := ["/tmp", "/var/tmp", "/dev", "/proc", "/sys", "/run"]
+
+system_dir_problem(p) := "is a system directory" if {
+	p in system_dirs
+} else := sprintf("lies below %s, which is emptied at boot, made by the kernel, or private to each service (the first-boot unit has PrivateTmp=yes)", [v]) if {
+	some v in volatile_dirs
+	startswith(p, concat("", [v, "/"]))
+}
+
+# secrets_dir_is_system: HUB006 says so, and no other rule on the directory
+# or its entries gives a fix that would change a system directory (rm
+# /bin, chmod go-w /tmp, rm /etc/passwd).
+secrets_dir_is_system if system_dir_problem(dir.path)
 
 parent_owner_ok(p) if owner_is(p, "root")
 

@@ -48,10 +48,6 @@ deny contains finding(rego.metadata.rule(), f.path, msg, rebuild_fix(f.path)) if
 	)
 }
 
-present_text(f) := sprintf("%d bytes", [f.size]) if {
-	f.type == "file"
-} else := type_text(f)
-
 # METADATA
 # title: Copy of a per-instance secret in the image
 # description: >-
@@ -72,40 +68,6 @@ deny contains finding(rego.metadata.rule(), e.path, msg, rebuild_fix(e.path)) if
 		"The image contains %s (%d bytes), which looks like a misspelling or copy of the %s: if it holds a secret, every instance made from the image shares it.",
 		[show(e.path), e.size, secret_name[e.resembles_key]],
 	)
-}
-
-# image_secret_copies are the unexpected entries HUB037 reports (instead of
-# HUB040) in the image profile.
-image_secret_copies contains e if {
-	profile == "image"
-	some e in input.unexpected
-	e.resembles_key in secret_keys
-	e.type == "file"
-	e.size > 0
-}
-
-# METADATA
-# title: Instance stamp in the image
-# description: >-
-#   The image contains the first-boot hook's instance stamp, so the hook ran
-#   during the build: it made secrets there, and even if they were deleted
-#   their blocks may survive in the disk image.
-# related_resources:
-#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub031
-#     description: HUB031 in the rule reference
-# custom:
-#   id: HUB031
-#   severity: warn
-#   profile: image
-warn contains finding(rego.metadata.rule(), stamp.path, msg, fix) if {
-	profile == "image"
-	stamp := firstboot.stamp
-	stamp.exists
-	msg := sprintf(
-		"The image contains the instance stamp %s: the first-boot hook ran during the build, so it probably wrote secrets into the image, and deleted ones may survive in its free blocks.",
-		[show(stamp.path)],
-	)
-	fix := sprintf("sudo rm %s, and rebuild from a clean base if secrets were written during the build", [sh(stamp.path)])
 }
 
 # METADATA
@@ -133,14 +95,6 @@ deny contains finding(rego.metadata.rule(), input.machine_id.path, msg, fix) if 
 	fix := sprintf("sudo truncate -s 0 %s  # empty, not removed: systemd then makes a new ID at each instance's first boot (cloud-init clean --machine-id does the same)", [sh(input.machine_id.path)])
 }
 
-# identity is what else clones of the image would share (absent in facts
-# from before it was collected).
-identity := object.get(input, "identity", {})
-
-# dbus_machine_id_target: the links that make D-Bus's machine-id
-# /etc/machine-id, as systemd and Debian's dbus make it.
-dbus_machine_id_targets := {"/etc/machine-id", "../../../etc/machine-id"}
-
 # METADATA
 # title: D-Bus machine ID is not a link to /etc/machine-id
 # description: >-
@@ -166,28 +120,6 @@ deny contains finding(rego.metadata.rule(), f.path, msg, fix) if {
 		[show(f.path), dbus_text(f)],
 	)
 	fix := dbus_fix(f)
-}
-
-dbus_links_machine_id(f) if {
-	f.type == "symlink"
-	f.link_target in dbus_machine_id_targets
-}
-
-dbus_text(f) := sprintf("a symlink to %s", [show(f.link_target)]) if {
-	f.type == "symlink"
-} else := sprintf("a regular file (%d bytes)", [f.size]) if {
-	f.type == "file"
-} else := type_text(f)
-
-dbus_fix(f) := sprintf("sudo rm -r %s && sudo ln -s /etc/machine-id %s", [sh(f.path), sh(f.path)]) if {
-	f.type == "dir"
-} else := sprintf("sudo ln -sfn /etc/machine-id %s", [sh(f.path)])
-
-# cloud_instance_records are cloud-init's record of the instance it last
-# ran on.
-cloud_instance_records := {
-	"cloud_instance_id": "cloud-init's record of the last instance's id",
-	"cloud_instance_link": "cloud-init's link to the last instance's directory",
 }
 
 # METADATA
@@ -218,39 +150,6 @@ deny contains finding(rego.metadata.rule(), f.path, msg, fix) if {
 	fix := cloud_record_fix(f)
 }
 
-cloud_record_fix(f) := sprintf("sudo rm -r %s  # only this record; cloud-init clean would remove all of /var/lib/cloud", [sh(f.path)]) if {
-	f.type == "dir"
-} else := sprintf("sudo rm -f %s  # only this record; cloud-init clean would remove all of /var/lib/cloud", [sh(f.path)])
-
-# firstboot_parts describes the first-boot payload: what each part is for,
-# the type it must have, and what to do when it is missing.
-firstboot_parts := {
-	"script": {
-		"name": "first-boot script",
-		"type": "file",
-		"why": "the first-boot unit has nothing to run, so instances boot without secrets",
-		"fix": "run the jupyterhub-secrets provisioner in the image build: it installs the script",
-	},
-	"unit": {
-		"name": "first-boot unit",
-		"type": "file",
-		"why": "nothing makes the secrets at boot, so JupyterHub makes its own cookie secret and the proxy token is missing",
-		"fix": "run the jupyterhub-secrets provisioner in the image build: it installs the unit",
-	},
-	"enabled_link": {
-		"name": "first-boot unit's enablement link",
-		"type": "symlink",
-		"why": "the unit is not enabled, so it never runs",
-		"fix": sprintf("sudo systemctl enable %s", [unit_name]),
-	},
-	"hub_dropin": {
-		"name": "hub unit's drop-in",
-		"type": "file",
-		"why": sprintf("%s does not wait for the secrets, so the hub may start first and make its own cookie secret", [input.hub_unit]),
-		"fix": "run the jupyterhub-secrets provisioner in the image build: it installs the drop-in",
-	},
-}
-
 # METADATA
 # title: First-boot hook missing or incomplete
 # description: >-
@@ -276,17 +175,6 @@ deny contains finding(rego.metadata.rule(), f.path, msg, fix) if {
 	fix := problem.fix
 }
 
-firstboot_problems(f, part, unit) := [{"what": "is missing", "fix": part.fix}] if {
-	not f.exists
-} else := [{"what": sprintf("is %s, not %s", [type_text(f), type_text({"type": part.type})]), "fix": fix}] if {
-	f.type != part.type
-	fix := sprintf("sudo rm -r %s, then: %s", [sh(f.path), part.fix])
-} else := [{"what": sprintf("points to %s, not to %s", [show(f.link_target), unit]), "fix": fix}] if {
-	part.type == "symlink"
-	regex.replace(f.link_target, `^.*/`, "") != unit
-	fix := sprintf("sudo systemctl reenable %s", [unit])
-} else := []
-
 # METADATA
 # title: First-boot hook changeable by others than root
 # description: >-
@@ -306,35 +194,54 @@ deny contains finding(rego.metadata.rule(), problem.path, problem.msg, problem.f
 	some problem in root_run_problems
 }
 
-# root_run_files are the parts of the first-boot hook root runs or reads.
-root_run_files[key] := f if {
-	some key in ["script", "unit", "hub_dropin"]
-	f := firstboot[key]
-	f.type == "file"
-	not unchecked(f)
+# METADATA
+# title: First-boot script is not the one installed
+# description: >-
+#   The first-boot script's SHA-256 is not the one the host's contract
+#   (/etc/hubsecrets/params.json, host.script_sha256) records for the script
+#   hubsecrets installed, or there is no contract or digest to compare it
+#   with. root runs it at every boot; a stub or a changed script may make no
+#   secrets, or leak them.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub060
+#     description: HUB060 in the rule reference
+# custom:
+#   id: HUB060
+#   severity: deny
+#   profile: image
+deny contains finding(rego.metadata.rule(), script.path, msg, reinstall_fix) if {
+	profile == "image"
+	script := firstboot.script
+	script.type == "file"
+	not unchecked(script)
+	not unchecked(contract)
+	why := script_digest_problem(script, contract)
+	msg := sprintf("The first-boot script %s %s: nothing says it is the script hubsecrets installed, and root runs it at every boot.", [show(script.path), why])
 }
 
-root_run_problems contains {"path": f.path, "msg": msg, "fix": fix} if {
-	some key, f in root_run_files
-	group_other_write(f.mode) != 0
+# METADATA
+# title: Instance stamp in the image
+# description: >-
+#   The image contains the first-boot hook's instance stamp, so the hook ran
+#   during the build: it made secrets there, and even if they were deleted
+#   their blocks may survive in the disk image.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub031
+#     description: HUB031 in the rule reference
+# custom:
+#   id: HUB031
+#   severity: warn
+#   profile: image
+warn contains finding(rego.metadata.rule(), stamp.path, msg, fix) if {
+	profile == "image"
+	stamp := firstboot.stamp
+	stamp.exists
 	msg := sprintf(
-		"The %s %s has mode %s: users other than root can change what root runs at every boot.",
-		[firstboot_parts[key].name, show(f.path), mode_text(f.mode)],
+		"The image contains the instance stamp %s: the first-boot hook ran during the build, so it probably wrote secrets into the image, and deleted ones may survive in its free blocks.",
+		[show(stamp.path)],
 	)
-	fix := sprintf("sudo chmod go-w %s", [sh(f.path)])
+	fix := sprintf("sudo rm %s, and rebuild from a clean base if secrets were written during the build", [sh(stamp.path)])
 }
-
-root_run_problems contains {"path": f.path, "msg": msg, "fix": fix} if {
-	some key, f in root_run_files
-	f.uid != 0
-	msg := sprintf(
-		"The %s %s is owned by %s, not root: that user can change what root runs at every boot.",
-		[firstboot_parts[key].name, show(f.path), owner_text(f)],
-	)
-	fix := sprintf("sudo chown root %s", [sh(f.path)])
-}
-
-systemd := object.get(input, "systemd", {"present": true, "hub_unit_file": "unknown"})
 
 # METADATA
 # title: No systemd in the image
@@ -383,11 +290,129 @@ warn contains finding(rego.metadata.rule(), firstboot.hub_dropin.path, msg, fix)
 	fix := "install the hub's unit before this provisioner, or set hub_unit to the unit that starts the hub (hubsecrets check --hub-unit UNIT)  # e.g. apt-get install jupyterhub"
 }
 
+present_text(f) := sprintf("%d bytes", [f.size]) if {
+	f.type == "file"
+} else := type_text(f)
+
+# image_secret_copies are the unexpected entries HUB037 reports (instead of
+# HUB040) in the image profile.
+image_secret_copies contains e if {
+	profile == "image"
+	some e in input.unexpected
+	e.resembles_key in secret_keys
+	e.type == "file"
+	e.size > 0
+}
+
+# identity is what else clones of the image would share (absent in facts
+# from before it was collected).
+identity := object.get(input, "identity", {})
+
+# dbus_machine_id_target: the links that make D-Bus's machine-id
+# /etc/machine-id, as systemd and Debian's dbus make it.
+dbus_machine_id_targets := {"/etc/machine-id", "../../../etc/machine-id"}
+
+dbus_links_machine_id(f) if {
+	f.type == "symlink"
+	f.link_target in dbus_machine_id_targets
+}
+
+dbus_text(f) := sprintf("a symlink to %s", [show(f.link_target)]) if {
+	f.type == "symlink"
+} else := sprintf("a regular file (%d bytes)", [f.size]) if {
+	f.type == "file"
+} else := type_text(f)
+
+dbus_fix(f) := sprintf("sudo rm -r %s && sudo ln -s /etc/machine-id %s", [sh(f.path), sh(f.path)]) if {
+	f.type == "dir"
+} else := sprintf("sudo ln -sfn /etc/machine-id %s", [sh(f.path)])
+
+# cloud_instance_records are cloud-init's record of the instance it last
+# ran on.
+cloud_instance_records := {
+	"cloud_instance_id": "cloud-init's record of the last instance's id",
+	"cloud_instance_link": "cloud-init's link to the last instance's directory",
+}
+
+cloud_record_fix(f) := sprintf("sudo rm -r %s  # only this record; cloud-init clean would remove all of /var/lib/cloud", [sh(f.path)]) if {
+	f.type == "dir"
+} else := sprintf("sudo rm -f %s  # only this record; cloud-init clean would remove all of /var/lib/cloud", [sh(f.path)])
+
+# firstboot_parts describes the first-boot payload: what each part is for,
+# the type it must have, and what to do when it is missing.
+firstboot_parts := {
+	"script": {
+		"name": "first-boot script",
+		"type": "file",
+		"why": "the first-boot unit has nothing to run, so instances boot without secrets",
+		"fix": "run the jupyterhub-secrets provisioner in the image build: it installs the script",
+	},
+	"unit": {
+		"name": "first-boot unit",
+		"type": "file",
+		"why": "nothing makes the secrets at boot, so JupyterHub makes its own cookie secret and the proxy token is missing",
+		"fix": "run the jupyterhub-secrets provisioner in the image build: it installs the unit",
+	},
+	"enabled_link": {
+		"name": "first-boot unit's enablement link",
+		"type": "symlink",
+		"why": "the unit is not enabled, so it never runs",
+		"fix": sprintf("sudo systemctl enable %s", [unit_name]),
+	},
+	"hub_dropin": {
+		"name": "hub unit's drop-in",
+		"type": "file",
+		"why": sprintf("%s does not wait for the secrets, so the hub may start first and make its own cookie secret", [input.hub_unit]),
+		"fix": "run the jupyterhub-secrets provisioner in the image build: it installs the drop-in",
+	},
+}
+
+firstboot_problems(f, part, unit) := [{"what": "is missing", "fix": part.fix}] if {
+	not f.exists
+} else := [{"what": sprintf("is %s, not %s", [type_text(f), type_text({"type": part.type})]), "fix": fix}] if {
+	f.type != part.type
+	fix := sprintf("sudo rm -r %s, then: %s", [sh(f.path), part.fix])
+} else := [{"what": sprintf("points to %s, not to %s", [show(f.link_target), unit]), "fix": fix}] if {
+	part.type == "symlink"
+	regex.replace(f.link_target, `^.*/`, "") != unit
+	fix := sprintf("sudo systemctl reenable %s", [unit])
+} else := []
+
+# root_run_files are the parts of the first-boot hook root runs or reads.
+root_run_files[key] := f if {
+	some key in ["script", "unit", "hub_dropin"]
+	f := firstboot[key]
+	f.type == "file"
+	not unchecked(f)
+}
+
+systemd := object.get(input, "systemd", {"present": true, "hub_unit_file": "unknown"})
+
 # root_run_dirs are the script's directory and its parents below /.
 root_run_dirs contains d if {
 	some d in object.get(input, "firstboot_dirs", [])
 	d.type == "dir"
 	not unchecked(d)
+}
+
+root_run_problems contains {"path": f.path, "msg": msg, "fix": fix} if {
+	some key, f in root_run_files
+	group_other_write(f.mode) != 0
+	msg := sprintf(
+		"The %s %s has mode %s: users other than root can change what root runs at every boot.",
+		[firstboot_parts[key].name, show(f.path), mode_text(f.mode)],
+	)
+	fix := sprintf("sudo chmod go-w %s", [sh(f.path)])
+}
+
+root_run_problems contains {"path": f.path, "msg": msg, "fix": fix} if {
+	some key, f in root_run_files
+	f.uid != 0
+	msg := sprintf(
+		"The %s %s is owned by %s, not root: that user can change what root runs at every boot.",
+		[firstboot_parts[key].name, show(f.path), owner_text(f)],
+	)
+	fix := sprintf("sudo chown root %s", [sh(f.path)])
 }
 
 root_run_problems contains {"path": d.path, "msg": msg, "fix": fix} if {
@@ -410,39 +435,23 @@ root_run_problems contains {"path": d.path, "msg": msg, "fix": fix} if {
 	fix := sprintf("sudo chown root %s", [sh(d.path)])
 }
 
-# METADATA
-# title: First-boot script is not the one installed
-# description: >-
-#   The first-boot script's SHA-256 is not the one the host's contract
-#   (/etc/hubsecrets/params.json, host.script_sha256) records for the script
-#   hubsecrets installed, or there is no contract or digest to compare it
-#   with. root runs it at every boot; a stub or a changed script may make no
-#   secrets, or leak them.
-# related_resources:
-#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub060
-#     description: HUB060 in the rule reference
-# custom:
-#   id: HUB060
-#   severity: deny
-#   profile: image
-deny contains finding(rego.metadata.rule(), script.path, msg, reinstall_fix) if {
-	profile == "image"
-	script := firstboot.script
-	script.type == "file"
-	not unchecked(script)
-	not unchecked(contract)
-	why := script_digest_problem(script)
-	msg := sprintf("The first-boot script %s %s: nothing says it is the script hubsecrets installed, and root runs it at every boot.", [show(script.path), why])
-}
-
-script_digest_problem(script) := sprintf("cannot be verified: the host's contract %s, which records the installed script's SHA-256, is missing", [show(contract.path)]) if {
-	not contract.exists
-} else := sprintf("cannot be verified: the host's contract %s records no script digest", [show(contract.path)]) if {
-	object.get(contract, ["host", "script_sha256"], "") == ""
+script_digest_problem(script, host_contract) := sprintf(
+	"cannot be verified: the host's contract %s, which records the installed script's SHA-256, is missing",
+	[show(host_contract.path)],
+) if {
+	not host_contract.exists
+} else := sprintf(
+	"cannot be verified: the host's contract %s records no script digest",
+	[show(host_contract.path)],
+) if {
+	object.get(host_contract, ["host", "script_sha256"], "") == ""
 } else := "has no digest: it is larger than 256 KiB, far larger than the script hubsecrets installs" if {
 	object.get(script, "sha256", "") == ""
-} else := sprintf("has SHA-256 %s, not %s as the host's contract %s records", [script.sha256, contract.host.script_sha256, show(contract.path)]) if {
-	script.sha256 != contract.host.script_sha256
+} else := sprintf(
+	"has SHA-256 %s, not %s as the host's contract %s records",
+	[script.sha256, host_contract.host.script_sha256, show(host_contract.path)],
+) if {
+	script.sha256 != host_contract.host.script_sha256
 }
 
 # reinstall_fix reinstalls the payload for the directory, hub unit and mode
@@ -452,6 +461,8 @@ reinstall_fix := sprintf(
 	[sh(object.get(contract, ["host", "dir"], input.dir.path)), sh(input.hub_unit), dir_mode_flag],
 )
 
+default dir_mode_flag := ""
+
 dir_mode_flag := sprintf(" --dir-mode %s", [sh(contract.host.dir_mode)]) if {
 	contract.host.dir_mode != ""
-} else := ""
+}

@@ -98,20 +98,6 @@ deny contains finding(rego.metadata.rule(), f.path, msg, fix) if {
 	fix := sprintf("%s && %s", [remove_fix(f), rotate])
 }
 
-not_file_why(f) := sprintf(
-	" (to %s): hubsecrets does not follow it, but JupyterHub would, so whoever controls the target controls the secret; its content and mode were not checked",
-	[show(f.link_target)],
-) if {
-	f.type == "symlink"
-} else := ""
-
-# remove_fix takes what is in the way of a checked file away: rm for a
-# symlink or a special file; a directory, whose content is not the fix's to
-# delete (rmdir would fail on it), is moved aside.
-remove_fix(f) := move_aside(f.path) if {
-	f.type == "dir"
-} else := sprintf("sudo rm %s", [sh(f.path)])
-
 # METADATA
 # title: Secret readable or writable by anybody
 # description: >-
@@ -134,11 +120,6 @@ deny contains finding(rego.metadata.rule(), f.path, msg, fix) if {
 		[secret_name[key], show(f.path), mode_text(f.mode), anybody_why[key]],
 	)
 	fix := sprintf("sudo chmod %s %s && %s", [secret_fix_mode, sh(f.path), rotate])
-}
-
-anybody_why := {
-	"cookie_secret": `, and JupyterHub refuses to start ("cookie_secret_file can be read or written by anybody")`,
-	"proxy_token": ", and with it drive the proxy's routing API",
 }
 
 # METADATA
@@ -164,32 +145,6 @@ deny contains finding(rego.metadata.rule(), f.path, msg, fix) if {
 	)
 	fix := sprintf("sudo chmod %s %s", [secret_fix_mode, sh(f.path)])
 }
-
-# mode_why says in words what is wrong with a secret's mode.
-mode_why(f) := concat("; ", reasons) if {
-	reasons := [r | some kind in ["group", "exec", "special", "unreadable"]; r := mode_reason(f, kind)]
-	count(reasons) > 0
-} else := "the secret_modes parameter does not allow it"
-
-mode_reason(f, "group") := sprintf("members of group %s can %s it", [group_text(f), group_access(f.mode)]) if {
-	group_bits(f.mode) != 0
-}
-
-mode_reason(f, "exec") := "it is executable" if bits.and(f.mode, 64) != 0 # 0o100
-
-mode_reason(f, "special") := "it has the setuid, setgid or sticky bit" if bits.and(f.mode, 3584) != 0 # 0o7000
-
-mode_reason(f, "unreadable") := "its owner cannot read it" if bits.and(f.mode, 256) == 0 # 0o400
-
-# group_access says what a mode lets the group do.
-group_access(m) := "read and change" if {
-	bits.and(m, 32) != 0
-	bits.and(m, 16) != 0
-} else := "read" if {
-	bits.and(m, 32) != 0
-} else := "change" if {
-	bits.and(m, 16) != 0
-} else := "execute"
 
 # METADATA
 # title: Secret has the wrong owner
@@ -238,36 +193,6 @@ deny contains finding(rego.metadata.rule(), f.path, msg, fix) if {
 }
 
 # METADATA
-# title: Secret belongs to the wrong group
-# description: >-
-#   A secret belongs to a group other than the group parameter (root by
-#   default) but its mode gives the group no access. Nothing leaks today, but a
-#   later chmod g+r would hand the secret to every member of that group (the
-#   tutorial's chown :sudo).
-# related_resources:
-#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub035
-#     description: HUB035 in the rule reference
-# custom:
-#   id: HUB035
-#   severity: warn
-#   profile: instance
-warn contains finding(rego.metadata.rule(), f.path, msg, fix) if {
-	some key, f in regular_secrets
-	not group_is(f, cfg.group)
-	group_bits(f.mode) == 0
-	msg := sprintf(
-		"The %s %s belongs to group %s, not %s. Its mode %s gives the group no access, but a later chmod g+r would expose it to every member of %s.",
-		[secret_name[key], show(f.path), group_text(f), cfg.group, mode_text(f.mode), group_text(f)],
-	)
-	fix := sprintf("sudo chgrp %s %s", [sh(cfg.group), sh(f.path)])
-}
-
-empty_why := {
-	"cookie_secret": "JupyterHub silently replaces an empty cookie secret with a new random one when it starts, so the secret you meant to set is not the one in use",
-	"proxy_token": `a hub reading it gets no token and makes a random one at every start, so a proxy left running answers 403 ("Did CONFIGPROXY_AUTH_TOKEN change?"), and a proxy started with no token accepts every API call`,
-}
-
-# METADATA
 # title: Secret is empty
 # description: >-
 #   A secret file is empty or holds only whitespace. JupyterHub silently
@@ -286,10 +211,6 @@ deny contains finding(rego.metadata.rule(), f.path, msg, rotate) if {
 	f := regular_secrets[key]
 	msg := sprintf("The %s %s is %s: %s.", [secret_name[key], show(f.path), empty_text(f), empty_why[key]])
 }
-
-empty_text(f) := "empty" if {
-	f.size == 0
-} else := "only whitespace"
 
 # METADATA
 # title: Secret is not hex
@@ -310,16 +231,6 @@ deny contains finding(rego.metadata.rule(), f.path, msg, rotate) if {
 	f := regular_secrets[key]
 	msg := sprintf("The %s %s is %s, not hex: %s.", [secret_name[key], show(f.path), encoding_text(s), not_hex_why(key, s, cfg.secret_bytes)])
 }
-
-encoding_text(s) := sprintf("base64 (%d bytes decoded)", [s.decoded_bytes]) if {
-	s.encoding == "base64"
-} else := "neither hex nor base64"
-
-not_hex_why("cookie_secret", s, _) := "JupyterHub falls back to reading it as base64 and logs a warning at every start" if s.encoding == "base64"
-
-not_hex_why("cookie_secret", s, _) := "JupyterHub can only try to read it as base64, and then either refuses to start or uses whatever bytes it salvages" if s.encoding == "other"
-
-not_hex_why("proxy_token", _, want) := sprintf("hubsecrets makes tokens of %d random bytes as hex and cannot judge the strength of one in another form", [want])
 
 # METADATA
 # title: Secret has the wrong length
@@ -344,14 +255,6 @@ deny contains finding(rego.metadata.rule(), f.path, msg, rotate) if {
 		[secret_name[key], show(f.path), s.decoded_bytes, s.decoded_bytes * 2, cfg.secret_bytes, length_why(key, s.decoded_bytes, cfg.secret_bytes)],
 	)
 }
-
-length_why("cookie_secret", n, want) := "JupyterHub silently accepts a short cookie secret, and a short secret is easier to guess" if n < want
-
-length_why("proxy_token", n, want) := "a short token is easier to guess" if n < want
-
-length_why("cookie_secret", n, want) := sprintf("longer than this site's secret_bytes (%d); JupyterHub warns at every start about a cookie secret that is not 32 bytes", [want]) if n > want
-
-length_why("proxy_token", n, want) := sprintf("longer than this site's secret_bytes (%d): not a token hubsecrets made", [want]) if n > want
 
 # METADATA
 # title: Cookie secret and proxy token are the same
@@ -399,6 +302,130 @@ deny contains finding(rego.metadata.rule(), f.path, msg, rotate) if {
 	)
 }
 
+# METADATA
+# title: Secret is easy to guess
+# description: >-
+#   A hex secret is not random: a published example value (hubsecrets keeps
+#   only hashes of them), a short repeated pattern (all zeros, deadbeef x 8),
+#   a long run of digits counting up or down (0123456789abcdef...), or too few
+#   distinct digits. Whoever guesses it forges cookies or drives the proxy.
+#   Random secrets never trip it.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub036
+#     description: HUB036 in the rule reference
+# custom:
+#   id: HUB036
+#   severity: deny
+#   profile: instance
+deny contains finding(rego.metadata.rule(), f.path, msg, rotate) if {
+	some key, s in secret_content
+	s.encoding == "hex"
+	reasons := low_quality_reasons(s.quality)
+	count(reasons) > 0
+	f := regular_secrets[key]
+	msg := sprintf(
+		"The %s %s is easy to guess: %s. Replace it with a random one.",
+		[secret_name[key], show(f.path), concat("; ", reasons)],
+	)
+}
+
+# METADATA
+# title: Secret belongs to the wrong group
+# description: >-
+#   A secret belongs to a group other than the group parameter (root by
+#   default) but its mode gives the group no access. Nothing leaks today, but a
+#   later chmod g+r would hand the secret to every member of that group (the
+#   tutorial's chown :sudo).
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub035
+#     description: HUB035 in the rule reference
+# custom:
+#   id: HUB035
+#   severity: warn
+#   profile: instance
+warn contains finding(rego.metadata.rule(), f.path, msg, fix) if {
+	some key, f in regular_secrets
+	not group_is(f, cfg.group)
+	group_bits(f.mode) == 0
+	msg := sprintf(
+		"The %s %s belongs to group %s, not %s. Its mode %s gives the group no access, but a later chmod g+r would expose it to every member of %s.",
+		[secret_name[key], show(f.path), group_text(f), cfg.group, mode_text(f.mode), group_text(f)],
+	)
+	fix := sprintf("sudo chgrp %s %s", [sh(cfg.group), sh(f.path)])
+}
+
+not_file_why(f) := sprintf(
+	" (to %s): hubsecrets does not follow it, but JupyterHub would, so whoever controls the target controls the secret; its content and mode were not checked",
+	[show(f.link_target)],
+) if {
+	f.type == "symlink"
+} else := ""
+
+# remove_fix takes what is in the way of a checked file away: rm for a
+# symlink or a special file; a directory, whose content is not the fix's to
+# delete (rmdir would fail on it), is moved aside.
+remove_fix(f) := move_aside(f.path) if {
+	f.type == "dir"
+} else := sprintf("sudo rm %s", [sh(f.path)])
+
+anybody_why := {
+	"cookie_secret": `, and JupyterHub refuses to start ("cookie_secret_file can be read or written by anybody")`,
+	"proxy_token": ", and with it drive the proxy's routing API",
+}
+
+# mode_why says in words what is wrong with a secret's mode.
+mode_why(f) := concat("; ", reasons) if {
+	reasons := [r | some kind in ["group", "exec", "special", "unreadable"]; r := mode_reason(f, kind)]
+	count(reasons) > 0
+} else := "the secret_modes parameter does not allow it"
+
+mode_reason(f, "group") := sprintf("members of group %s can %s it", [group_text(f), group_access(f.mode)]) if {
+	group_bits(f.mode) != 0
+}
+
+mode_reason(f, "exec") := "it is executable" if bits.and(f.mode, 64) != 0 # 0o100
+
+mode_reason(f, "special") := "it has the setuid, setgid or sticky bit" if bits.and(f.mode, 3584) != 0 # 0o7000
+
+mode_reason(f, "unreadable") := "its owner cannot read it" if bits.and(f.mode, 256) == 0 # 0o400
+
+# group_access says what a mode lets the group do.
+group_access(m) := "read and change" if {
+	bits.and(m, 32) != 0
+	bits.and(m, 16) != 0
+} else := "read" if {
+	bits.and(m, 32) != 0
+} else := "change" if {
+	bits.and(m, 16) != 0
+} else := "execute"
+
+empty_why := {
+	"cookie_secret": "JupyterHub silently replaces an empty cookie secret with a new random one when it starts, so the secret you meant to set is not the one in use",
+	"proxy_token": `a hub reading it gets no token and makes a random one at every start, so a proxy left running answers 403 ("Did CONFIGPROXY_AUTH_TOKEN change?"), and a proxy started with no token accepts every API call`,
+}
+
+empty_text(f) := "empty" if {
+	f.size == 0
+} else := "only whitespace"
+
+encoding_text(s) := sprintf("base64 (%d bytes decoded)", [s.decoded_bytes]) if {
+	s.encoding == "base64"
+} else := "neither hex nor base64"
+
+not_hex_why("cookie_secret", s, _) := "JupyterHub falls back to reading it as base64 and logs a warning at every start" if s.encoding == "base64"
+
+not_hex_why("cookie_secret", s, _) := "JupyterHub can only try to read it as base64, and then either refuses to start or uses whatever bytes it salvages" if s.encoding == "other"
+
+not_hex_why("proxy_token", _, want) := sprintf("hubsecrets makes tokens of %d random bytes as hex and cannot judge the strength of one in another form", [want])
+
+length_why("cookie_secret", n, want) := "JupyterHub silently accepts a short cookie secret, and a short secret is easier to guess" if n < want
+
+length_why("proxy_token", n, want) := "a short token is easier to guess" if n < want
+
+length_why("cookie_secret", n, want) := sprintf("longer than this site's secret_bytes (%d); JupyterHub warns at every start about a cookie secret that is not 32 bytes", [want]) if n > want
+
+length_why("proxy_token", n, want) := sprintf("longer than this site's secret_bytes (%d): not a token hubsecrets made", [want]) if n > want
+
 # Low-quality secrets (HUB036). The collector reports the structure of a hex
 # secret's digits (checker/facts.Quality), never the digits. The thresholds
 # are constants; for 32 random bytes (64 hex digits) the odds of tripping
@@ -434,31 +461,4 @@ low_quality_reason(q, "run") := sprintf("it holds a run of %d consecutive hex di
 low_quality_reason(q, "distinct") := sprintf("it uses only %d of the 16 hex digits", [q.distinct_digits]) if {
 	q.digits >= 32
 	q.distinct_digits < quality_min_distinct
-}
-
-# METADATA
-# title: Secret is easy to guess
-# description: >-
-#   A hex secret is not random: a published example value (hubsecrets keeps
-#   only hashes of them), a short repeated pattern (all zeros, deadbeef x 8),
-#   a long run of digits counting up or down (0123456789abcdef...), or too few
-#   distinct digits. Whoever guesses it forges cookies or drives the proxy.
-#   Random secrets never trip it.
-# related_resources:
-#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub036
-#     description: HUB036 in the rule reference
-# custom:
-#   id: HUB036
-#   severity: deny
-#   profile: instance
-deny contains finding(rego.metadata.rule(), f.path, msg, rotate) if {
-	some key, s in secret_content
-	s.encoding == "hex"
-	reasons := low_quality_reasons(s.quality)
-	count(reasons) > 0
-	f := regular_secrets[key]
-	msg := sprintf(
-		"The %s %s is easy to guess: %s. Replace it with a random one.",
-		[secret_name[key], show(f.path), concat("; ", reasons)],
-	)
 }
