@@ -7,7 +7,7 @@ CACHE      := $(or $(HUBSECRETS_CACHE),.cache)
 PACKER_SDC := $(CACHE)/bin/packer-sdc
 PLUGIN     := packer-plugin-jupyterhub
 
-.PHONY: docs-example help build plugin install e2e e2e-vm e2e-provisioner bench-provision demo test lint fmt vet staticcheck bench bench-check bench-dhcheck bench-scan bench-dhparam fuzz generate generate-policy-docs clean
+.PHONY: docs-example help build plugin install e2e e2e-vm e2e-provisioner bench-provision demo test lint fmt vet staticcheck bench bench-check bench-dhcheck bench-scan bench-dhparam fuzz generate generate-policy-docs tidy shellcheck regal clean
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -32,6 +32,7 @@ test: ## run the test suite (Go and Rego; PKGS=./checker/... for part), then lis
 	fi; exit $$rc
 
 lint: fmt vet staticcheck docs-example ## gofmt, go vet and staticcheck must be clean; the documented example is the one e2e builds
+lint: tidy shellcheck regal ## also: go.mod tidy, shellcheck on the scripts and the rendered first-boot script, Regal on policy/
 
 fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -48,6 +49,19 @@ $(BIN)/staticcheck: tools/go.mod tools/go.sum
 
 staticcheck: $(BIN)/staticcheck
 	$(BIN)/staticcheck ./...
+
+tidy:
+	$(GO) mod tidy -diff
+	cd tools && $(GO) mod tidy -diff
+
+shellcheck:
+	@scripts/shellcheck.sh
+
+$(BIN)/regal: tools/go.mod tools/go.sum
+	cd tools && $(GO) build -o ../$(BIN)/regal github.com/open-policy-agent/regal
+
+regal: $(BIN)/regal ## Regal (the Rego linter) on policy/, configured in .regal/config.yaml
+	$(BIN)/regal lint policy/
 
 bench: bench-check bench-dhcheck ## run the Go benchmarks (policy evaluation, collector, DH generation and check vs openssl)
 	$(GO) test -run='^$$' -bench=. -benchtime=3x ./internal/dhparam
