@@ -3,6 +3,82 @@
 package hubsecrets
 
 # METADATA
+# title: Readable copy of a live secret
+# description: >-
+#   A file in the secrets directory or its parent (e.g. /srv, not
+#   recursively) holds the live cookie secret or proxy token (the
+#   same value as JupyterHub reads it: the hand repair cp
+#   jupyterhub_cookie_secretl jupyterhub_cookie_secret leaves one at 0644),
+#   and someone the secret's own mode and owner keep out can read or change
+#   it: other users, a group, another owner. The secret must be treated as
+#   leaked: rotate it, then remove the copy.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub058
+#     description: HUB058 in the rule reference
+# custom:
+#   id: HUB058
+#   severity: deny
+#   profile: both
+deny contains finding(rego.metadata.rule(), e.path, msg, rotate_and_remove(e)) if {
+	some e in array.concat(input.unexpected, parent_copies)
+	exposed_copy(e)
+	live := input.files[copy_of(e)]
+	msg := sprintf(
+		"%s holds a copy of the live %s %s, and %s: treat the secret as leaked. Rotate it, then remove the copy.",
+		[show(e.path), secret_name[copy_of(e)], show(live.path), concat("; ", copy_exposure(e, live))],
+	)
+}
+
+# METADATA
+# title: File could not be checked
+# description: >-
+#   The facts record an error for one of the paths hubsecrets checks (it could
+#   not be read, or its content could not be summarised). Nothing unobserved
+#   passes.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub041
+#     description: HUB041 in the rule reference
+# custom:
+#   id: HUB041
+#   severity: deny
+#   profile: both
+deny contains finding(rego.metadata.rule(), f.path, msg, fix) if {
+	some f in observed_files
+	unchecked(f)
+	msg := sprintf("%s could not be checked: %s.", [show(f.path), show(f.error)])
+	fix := sprintf("run the check as root (sudo hubsecrets check ...) or repair %s so it can be read", [show(f.path)])
+}
+
+# METADATA
+# title: Scan incomplete
+# description: >-
+#   The facts record an error that no single checked file accounts for: an
+#   unreadable /etc/passwd or /etc/group (so owners have no names), too many
+#   unexpected entries, an unreadable /etc/machine-id. The result is
+#   incomplete, so it cannot pass.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub042
+#     description: HUB042 in the rule reference
+# custom:
+#   id: HUB042
+#   severity: deny
+#   profile: both
+deny contains finding(rego.metadata.rule(), error_path(e), msg, fix) if {
+	some e in input.errors
+	not strings.any_prefix_match(e, file_error_prefixes)
+	msg := sprintf("The scan is incomplete: %s.", [show(e)])
+	fix := "run the check as root (sudo hubsecrets check ...) or repair what the error names"
+}
+
+# METADATA
+# scope: document
+# title: Warnings
+# description: >-
+#   The findings that are reported but do not fail a check: a set of
+#   {id, path, msg, fix}, each rule body documented by its own METADATA.
+# entrypoint: true
+
+# METADATA
 # title: Unexpected entry in the secrets directory
 # description: >-
 #   The secrets directory holds something hubsecrets does not expect, or its
@@ -13,16 +89,46 @@ package hubsecrets
 #   fix moves the entry out (to /root/hubsecrets-moved/), losing nothing; only
 #   a file that holds a copy of a live secret is removed, after rotating.
 #   The hub's own files (its database) are not reported here (HUB059).
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub040
+#     description: HUB040 in the rule reference
 # custom:
 #   id: HUB040
 #   severity: warn
+#   profile: both
 warn contains finding(rego.metadata.rule(), e.path, msg, unexpected_fix(e)) if {
+	not secrets_dir_is_system # HUB006
 	some e in array.concat(input.unexpected, parent_copies)
 	not e in image_secret_copies
 	not hub_runtime_file(e)
 	not exposed_copy(e)
-	not secrets_dir_is_system # HUB006
 	msg := sprintf("%s.", [unexpected_why(e)])
+}
+
+# METADATA
+# title: Hub database or log readable by every user
+# description: >-
+#   The hub keeps its database (jupyterhub.sqlite and its -journal, -wal and
+#   -shm files) or its log beside the secrets, and every user on the host can
+#   read it: the database holds users, API tokens and server state. The pid
+#   file is public and not judged.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub059
+#     description: HUB059 in the rule reference
+# custom:
+#   id: HUB059
+#   severity: warn
+#   profile: both
+warn contains finding(rego.metadata.rule(), e.path, msg, fix) if {
+	some e in input.unexpected
+	hub_runtime_file(e)
+	e.name != "jupyterhub-proxy.pid"
+	other_bits(e.mode) != 0
+	msg := sprintf(
+		"%s is %s, and its mode %s lets every user on the host %s it.",
+		[show(e.path), hub_file_what(e.name), mode_text(e.mode), other_access(e.mode)],
+	)
+	fix := sprintf("sudo chmod o-rwx %s", [sh(e.path)])
 }
 
 # parent_copies are the files beside the secrets directory (in its parent,
@@ -94,29 +200,6 @@ resembles_consequence(e, files) := "the secret may have been written there and t
 	e.resembles_key != "dhparam"
 } else := "nginx does not read it"
 
-# METADATA
-# title: Readable copy of a live secret
-# description: >-
-#   A file in the secrets directory or its parent (e.g. /srv, not
-#   recursively) holds the live cookie secret or proxy token (the
-#   same value as JupyterHub reads it: the hand repair cp
-#   jupyterhub_cookie_secretl jupyterhub_cookie_secret leaves one at 0644),
-#   and someone the secret's own mode and owner keep out can read or change
-#   it: other users, a group, another owner. The secret must be treated as
-#   leaked: rotate it, then remove the copy.
-# custom:
-#   id: HUB058
-#   severity: deny
-deny contains finding(rego.metadata.rule(), e.path, msg, rotate_and_remove(e)) if {
-	some e in array.concat(input.unexpected, parent_copies)
-	exposed_copy(e)
-	live := input.files[copy_of(e)]
-	msg := sprintf(
-		"%s holds a copy of the live %s %s, and %s: treat the secret as leaked. Rotate it, then remove the copy.",
-		[show(e.path), secret_name[copy_of(e)], show(live.path), concat("; ", copy_exposure(e, live))],
-	)
-}
-
 # exposed_copy: a copy of a live secret that someone the secret itself keeps
 # out can reach.
 exposed_copy(e) if {
@@ -173,66 +256,11 @@ hub_file_what(name) := "the hub's database (users, API tokens, server state)" if
 	name in hub_database_names
 } else := "the hub's log (URLs with tokens, user names)"
 
-# METADATA
-# title: Hub database or log readable by every user
-# description: >-
-#   The hub keeps its database (jupyterhub.sqlite and its -journal, -wal and
-#   -shm files) or its log beside the secrets, and every user on the host can
-#   read it: the database holds users, API tokens and server state. The pid
-#   file is public and not judged.
-# custom:
-#   id: HUB059
-#   severity: warn
-warn contains finding(rego.metadata.rule(), e.path, msg, fix) if {
-	some e in input.unexpected
-	hub_runtime_file(e)
-	e.name != "jupyterhub-proxy.pid"
-	other_bits(e.mode) != 0
-	msg := sprintf(
-		"%s is %s, and its mode %s lets every user on the host %s it.",
-		[show(e.path), hub_file_what(e.name), mode_text(e.mode), other_access(e.mode)],
-	)
-	fix := sprintf("sudo chmod o-rwx %s", [sh(e.path)])
-}
-
 # observed_files are all the files the facts describe, for HUB041 and HUB042.
 observed_files := array.concat(
 	array.concat([input.dir, contract], [f | some f in input.files]),
 	[f | some f in input.firstboot],
 )
-
-# METADATA
-# title: File could not be checked
-# description: >-
-#   The facts record an error for one of the paths hubsecrets checks (it could
-#   not be read, or its content could not be summarised). Nothing unobserved
-#   passes.
-# custom:
-#   id: HUB041
-#   severity: deny
-deny contains finding(rego.metadata.rule(), f.path, msg, fix) if {
-	some f in observed_files
-	unchecked(f)
-	msg := sprintf("%s could not be checked: %s.", [show(f.path), show(f.error)])
-	fix := sprintf("run the check as root (sudo hubsecrets check ...) or repair %s so it can be read", [show(f.path)])
-}
-
-# METADATA
-# title: Scan incomplete
-# description: >-
-#   The facts record an error that no single checked file accounts for: an
-#   unreadable /etc/passwd or /etc/group (so owners have no names), too many
-#   unexpected entries, an unreadable /etc/machine-id. The result is
-#   incomplete, so it cannot pass.
-# custom:
-#   id: HUB042
-#   severity: deny
-deny contains finding(rego.metadata.rule(), error_path(e), msg, fix) if {
-	some e in input.errors
-	not strings.any_prefix_match(e, file_error_prefixes)
-	msg := sprintf("The scan is incomplete: %s.", [show(e)])
-	fix := "run the check as root (sudo hubsecrets check ...) or repair what the error names"
-}
 
 # file_error_prefixes start the errors of the files HUB041 already reports.
 file_error_prefixes contains concat("", [f.path, ": "]) if {

@@ -1,7 +1,7 @@
-# The hub's and nginx's configuration (input.hub_config, input.nginx), in
-# both profiles: the checked files matter only if the hub and nginx use
-# them. The sections are present only when the files exist in the scanned
-# root; a finding names the file and line, and its fix the line to write.
+# The hub's configuration (input.hub_config), in both profiles: the checked
+# files matter only if the hub uses them. The section is present only when
+# jupyterhub_config.py exists in the scanned root; a finding names the file
+# and line, and its fix the line to write. nginx's side is nginx.rego.
 package hubsecrets
 
 hub := input.hub_config
@@ -62,9 +62,13 @@ cookie_secret_set if hub.cookie_secret.kind != "unset"
 #   jupyterhub_config.py sets c.JupyterHub.cookie_secret_file to a file other
 #   than the checked cookie secret, so the hub signs its cookies with a secret
 #   hubsecrets neither checks nor renews on a new instance.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub043
+#     description: HUB043 in the rule reference
 # custom:
 #   id: HUB043
 #   severity: deny
+#   profile: both
 deny contains finding(rego.metadata.rule(), hub_file, msg, fix) if {
 	s := hub.cookie_secret_file
 	s.kind == "file"
@@ -79,6 +83,89 @@ deny contains finding(rego.metadata.rule(), hub_file, msg, fix) if {
 }
 
 # METADATA
+# title: Cookie secret written in the hub's config
+# description: >-
+#   jupyterhub_config.py sets c.JupyterHub.cookie_secret to a literal, to an
+#   environment variable with a literal fallback (os.environ.get(NAME,
+#   '...'), os.getenv(NAME, default='...')), or to an expression around a
+#   literal that looks like a key (an f-string's or a concatenation's
+#   constant part): the secret lives in a config file (kept in images,
+#   backups and version control, and the same on every instance made from an
+#   image), and the hub ignores the checked cookie secret file. The value is
+#   never shown.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub045
+#     description: HUB045 in the rule reference
+# custom:
+#   id: HUB045
+#   severity: deny
+#   profile: both
+deny contains finding(rego.metadata.rule(), hub_file, msg, fix) if {
+	s := hub.cookie_secret
+	s.kind == "literal"
+	not s.empty
+	msg := sprintf(
+		"%s %s%s: it is copied with every image, backup and checkout of the file, shared by every instance made from it, and the checked %s is ignored.",
+		[where(s), inline_text(s, "the cookie secret"), maybe(s), show(checked_cookie)],
+	)
+	fix := sprintf("%s && %s  # rotates the exposed secret", [write_fix(s, cookie_file_line), rotate])
+}
+
+# METADATA
+# title: Proxy token written in the hub's config
+# description: >-
+#   jupyterhub_config.py sets c.ConfigurableHTTPProxy.auth_token to a
+#   literal, to an environment variable with a literal fallback
+#   (os.environ.get('CONFIGPROXY_AUTH_TOKEN', '...')), or to an expression
+#   around a literal that looks like a key (an f-string's or a
+#   concatenation's constant part): whoever reads the config file (or an
+#   image or backup of it) can drive the proxy's API, the token is the same
+#   on every instance made from an image, and the checked proxy_auth_token is
+#   unused. The value is never shown.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub047
+#     description: HUB047 in the rule reference
+# custom:
+#   id: HUB047
+#   severity: deny
+#   profile: both
+deny contains finding(rego.metadata.rule(), hub_file, msg, fix) if {
+	s := hub.proxy_auth_token
+	s.kind == "literal"
+	not s.empty
+	msg := sprintf(
+		"%s %s%s: whoever reads the file (or an image or backup of it) can reroute every user through the proxy's API, every instance made from it shares the token, and the checked %s is unused.",
+		[where(s), inline_text(s, "the proxy token"), maybe(s), show(checked_token)],
+	)
+	fix := sprintf("%s && %s  # rotates the exposed token", [write_fix(s, token_line), rotate])
+}
+
+# METADATA
+# title: Hub reads its proxy token from another file
+# description: >-
+#   jupyterhub_config.py reads c.ConfigurableHTTPProxy.auth_token from a file
+#   other than the checked proxy_auth_token, so the token in use is one
+#   hubsecrets neither checks nor renews on a new instance.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub048
+#     description: HUB048 in the rule reference
+# custom:
+#   id: HUB048
+#   severity: deny
+#   profile: both
+deny contains finding(rego.metadata.rule(), hub_file, msg, fix) if {
+	s := hub.proxy_auth_token
+	s.kind == "file"
+	absolute(s.path)
+	s.path != checked_token
+	msg := sprintf(
+		"%s reads %s from %s, not the checked %s%s: the proxy token in use is one hubsecrets neither checks nor renews on a new instance.",
+		[where(s), s.attr, show(s.path), show(checked_token), maybe(s)],
+	)
+	fix := write_fix(s, token_line)
+}
+
+# METADATA
 # title: Hub's cookie secret file not set, or not where hubsecrets can see
 # description: >-
 #   jupyterhub_config.py does not set c.JupyterHub.cookie_secret_file (the hub
@@ -86,15 +173,173 @@ deny contains finding(rego.metadata.rule(), hub_file, msg, fix) if {
 #   JPY_COOKIE_SECRET), sets a relative path (against that working directory),
 #   or takes it from an environment variable. hubsecrets cannot tell whether
 #   that is the checked file.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub044
+#     description: HUB044 in the rule reference
 # custom:
 #   id: HUB044
 #   severity: warn
+#   profile: both
 warn contains finding(rego.metadata.rule(), hub_file, msg, fix) if {
 	not cookie_secret_set
 	why := cookie_file_unclear(hub.cookie_secret_file)
 	msg := sprintf("%s: hubsecrets cannot tell whether the hub uses the checked %s.", [why, show(checked_cookie)])
 	fix := write_fix(hub.cookie_secret_file, cookie_file_line)
 }
+
+# METADATA
+# title: Cookie secret set in the hub's config from elsewhere
+# description: >-
+#   jupyterhub_config.py sets c.JupyterHub.cookie_secret from a file, the
+#   environment or an expression. It wins over cookie_secret_file, so the hub
+#   skips JupyterHub's own permission check and hex decoding of the checked
+#   file.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub046
+#     description: HUB046 in the rule reference
+# custom:
+#   id: HUB046
+#   severity: warn
+#   profile: both
+warn contains finding(rego.metadata.rule(), hub_file, msg, fix) if {
+	s := hub.cookie_secret
+	s.kind in {"file", "env", "unknown"}
+	msg := sprintf(
+		"%s sets %s from %s%s: it wins over cookie_secret_file, so JupyterHub neither checks the permissions of nor hex-decodes the checked %s.",
+		[where(s), s.attr, source_text(s), maybe(s), show(checked_cookie)],
+	)
+	fix := write_fix(s, cookie_file_line)
+}
+
+# METADATA
+# title: Proxy token not set in the hub's config
+# description: >-
+#   jupyterhub_config.py does not set c.ConfigurableHTTPProxy.auth_token (or
+#   sets it to ''). The hub then takes CONFIGPROXY_AUTH_TOKEN from its
+#   environment or makes a new random token at every start, so a proxy that
+#   outlives a hub restart refuses it (403), and the checked proxy_auth_token
+#   is unused.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub049
+#     description: HUB049 in the rule reference
+# custom:
+#   id: HUB049
+#   severity: warn
+#   profile: both
+warn contains finding(rego.metadata.rule(), hub_file, msg, fix) if {
+	s := hub.proxy_auth_token
+	token_unwired(s)
+	msg := sprintf(
+		"%s: the hub takes CONFIGPROXY_AUTH_TOKEN from its environment or makes a new token at every start, so a proxy that outlives a hub restart answers 403, and the checked %s is unused.",
+		[token_unwired_text(s), show(checked_token)],
+	)
+	fix := write_fix(s, token_line)
+}
+
+# METADATA
+# title: Proxy token taken from the environment
+# description: >-
+#   jupyterhub_config.py takes c.ConfigurableHTTPProxy.auth_token from an
+#   environment variable. hubsecrets cannot see the hub service's environment:
+#   unless the service sets the variable from the checked proxy_auth_token,
+#   the token is missing (a new one every start) or comes from somewhere
+#   unchecked. A warning, not a denial: setting it from the file with the
+#   service's EnvironmentFile= or a wrapper is a sound design.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub050
+#     description: HUB050 in the rule reference
+# custom:
+#   id: HUB050
+#   severity: warn
+#   profile: both
+warn contains finding(rego.metadata.rule(), hub_file, msg, fix) if {
+	s := hub.proxy_auth_token
+	s.kind == "env"
+	msg := sprintf(
+		"%s takes %s from the environment variable %s%s: unless the hub's service sets it from the checked %s, the token is missing (a new one every start) or unchecked.",
+		[where(s), s.attr, show(s.env), maybe(s), show(checked_token)],
+	)
+	fix := write_fix(s, token_line)
+}
+
+# METADATA
+# title: Hub config setting hubsecrets cannot evaluate
+# description: >-
+#   jupyterhub_config.py sets the cookie secret file or the proxy token with an
+#   expression hubsecrets does not evaluate (it reads literals, os.path.join,
+#   pathlib paths, open(...).read(), Path(...).read_text(), os.environ), or
+#   reads the token from a relative path. hubsecrets cannot tell whether the
+#   hub uses the checked files.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub051
+#     description: HUB051 in the rule reference
+# custom:
+#   id: HUB051
+#   severity: warn
+#   profile: both
+warn contains finding(rego.metadata.rule(), hub_file, msg, fix) if {
+	some name, line in {"cookie_secret_file": cookie_file_line, "proxy_auth_token": token_line}
+	s := hub[name]
+	unclear_expression(s)
+	not name_overridden(name)
+	msg := sprintf(
+		"%s sets %s %s%s: hubsecrets cannot tell whether the hub uses the checked file.",
+		[where(s), s.attr, unclear_text(s), maybe(s)],
+	)
+	fix := write_fix(s, line)
+}
+
+# METADATA
+# title: Proxy token read with its newline
+# description: >-
+#   jupyterhub_config.py reads the checked proxy_auth_token without .strip(),
+#   and the file ends with a newline (as hubsecrets writes it): the token then
+#   ends with a newline, which HTTP headers cannot carry, so the hub's calls to
+#   the proxy's API fail.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub052
+#     description: HUB052 in the rule reference
+# custom:
+#   id: HUB052
+#   severity: warn
+#   profile: both
+warn contains finding(rego.metadata.rule(), hub_file, msg, fix) if {
+	s := hub.proxy_auth_token
+	s.kind == "file"
+	s.path == checked_token
+	not s.stripped
+	input.files.proxy_token.secret.trailing_newline
+	msg := sprintf(
+		"%s reads %s into %s without .strip(), and the file ends with a newline: the token carries it, HTTP headers cannot, and the hub's calls to the proxy's API fail.",
+		[where(s), show(checked_token), s.attr],
+	)
+	fix := write_fix(s, token_line)
+}
+
+# METADATA
+# title: Hub config does not compile
+# description: >-
+#   jupyterhub_config.py has an error Python's tokenizer refuses: an
+#   unterminated string or bracket, mismatched brackets, an unexpected or
+#   inconsistent indentation (IndentationError, TabError), a character that is
+#   not Python, a malformed number, a bad escape (\x, \u, \U, \N{...}), a
+#   malformed f-string, a NUL byte, invalid UTF-8. Python refuses the whole
+#   file, so the hub does not start; hubsecrets read only the statements
+#   before the error.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub053
+#     description: HUB053 in the rule reference
+# custom:
+#   id: HUB053
+#   severity: warn
+#   profile: both
+warn contains finding(rego.metadata.rule(), e.file, msg, fix) if {
+	some e in hub.errors
+	msg := sprintf("%s line %d: %s.", [show(e.file), e.line, e.msg])
+	fix := sprintf("repair %s line %d (check with: python3 -m py_compile %s)", [e.file, e.line, sh(e.file)])
+}
+
+# nginx
 
 cookie_file_unclear(s) := sprintf(
 	"%s does not set c.JupyterHub.cookie_secret_file, so the hub reads jupyterhub_cookie_secret in its working directory (or JPY_COOKIE_SECRET)",
@@ -133,123 +378,11 @@ inline_text(s, what) := sprintf(
 	s.partial
 } else := sprintf("writes %s itself into %s", [what, s.attr])
 
-# METADATA
-# title: Cookie secret written in the hub's config
-# description: >-
-#   jupyterhub_config.py sets c.JupyterHub.cookie_secret to a literal, to an
-#   environment variable with a literal fallback (os.environ.get(NAME,
-#   '...'), os.getenv(NAME, default='...')), or to an expression around a
-#   literal that looks like a key (an f-string's or a concatenation's
-#   constant part): the secret lives in a config file (kept in images,
-#   backups and version control, and the same on every instance made from an
-#   image), and the hub ignores the checked cookie secret file. The value is
-#   never shown.
-# custom:
-#   id: HUB045
-#   severity: deny
-deny contains finding(rego.metadata.rule(), hub_file, msg, fix) if {
-	s := hub.cookie_secret
-	s.kind == "literal"
-	not s.empty
-	msg := sprintf(
-		"%s %s%s: it is copied with every image, backup and checkout of the file, shared by every instance made from it, and the checked %s is ignored.",
-		[where(s), inline_text(s, "the cookie secret"), maybe(s), show(checked_cookie)],
-	)
-	fix := sprintf("%s && %s  # rotates the exposed secret", [write_fix(s, cookie_file_line), rotate])
-}
-
-# METADATA
-# title: Cookie secret set in the hub's config from elsewhere
-# description: >-
-#   jupyterhub_config.py sets c.JupyterHub.cookie_secret from a file, the
-#   environment or an expression. It wins over cookie_secret_file, so the hub
-#   skips JupyterHub's own permission check and hex decoding of the checked
-#   file.
-# custom:
-#   id: HUB046
-#   severity: warn
-warn contains finding(rego.metadata.rule(), hub_file, msg, fix) if {
-	s := hub.cookie_secret
-	s.kind in {"file", "env", "unknown"}
-	msg := sprintf(
-		"%s sets %s from %s%s: it wins over cookie_secret_file, so JupyterHub neither checks the permissions of nor hex-decodes the checked %s.",
-		[where(s), s.attr, source_text(s), maybe(s), show(checked_cookie)],
-	)
-	fix := write_fix(s, cookie_file_line)
-}
-
 source_text(s) := sprintf("the file %s", [show(s.path)]) if s.kind == "file"
 
 source_text(s) := sprintf("the environment variable %s", [show(s.env)]) if s.kind == "env"
 
 source_text(s) := "an expression hubsecrets does not evaluate" if s.kind == "unknown"
-
-# METADATA
-# title: Proxy token written in the hub's config
-# description: >-
-#   jupyterhub_config.py sets c.ConfigurableHTTPProxy.auth_token to a
-#   literal, to an environment variable with a literal fallback
-#   (os.environ.get('CONFIGPROXY_AUTH_TOKEN', '...')), or to an expression
-#   around a literal that looks like a key (an f-string's or a
-#   concatenation's constant part): whoever reads the config file (or an
-#   image or backup of it) can drive the proxy's API, the token is the same
-#   on every instance made from an image, and the checked proxy_auth_token is
-#   unused. The value is never shown.
-# custom:
-#   id: HUB047
-#   severity: deny
-deny contains finding(rego.metadata.rule(), hub_file, msg, fix) if {
-	s := hub.proxy_auth_token
-	s.kind == "literal"
-	not s.empty
-	msg := sprintf(
-		"%s %s%s: whoever reads the file (or an image or backup of it) can reroute every user through the proxy's API, every instance made from it shares the token, and the checked %s is unused.",
-		[where(s), inline_text(s, "the proxy token"), maybe(s), show(checked_token)],
-	)
-	fix := sprintf("%s && %s  # rotates the exposed token", [write_fix(s, token_line), rotate])
-}
-
-# METADATA
-# title: Hub reads its proxy token from another file
-# description: >-
-#   jupyterhub_config.py reads c.ConfigurableHTTPProxy.auth_token from a file
-#   other than the checked proxy_auth_token, so the token in use is one
-#   hubsecrets neither checks nor renews on a new instance.
-# custom:
-#   id: HUB048
-#   severity: deny
-deny contains finding(rego.metadata.rule(), hub_file, msg, fix) if {
-	s := hub.proxy_auth_token
-	s.kind == "file"
-	absolute(s.path)
-	s.path != checked_token
-	msg := sprintf(
-		"%s reads %s from %s, not the checked %s%s: the proxy token in use is one hubsecrets neither checks nor renews on a new instance.",
-		[where(s), s.attr, show(s.path), show(checked_token), maybe(s)],
-	)
-	fix := write_fix(s, token_line)
-}
-
-# METADATA
-# title: Proxy token not set in the hub's config
-# description: >-
-#   jupyterhub_config.py does not set c.ConfigurableHTTPProxy.auth_token (or
-#   sets it to ''). The hub then takes CONFIGPROXY_AUTH_TOKEN from its
-#   environment or makes a new random token at every start, so a proxy that
-#   outlives a hub restart refuses it (403), and the checked proxy_auth_token
-#   is unused.
-# custom:
-#   id: HUB049
-#   severity: warn
-warn contains finding(rego.metadata.rule(), hub_file, msg, fix) if {
-	s := hub.proxy_auth_token
-	token_unwired(s)
-	msg := sprintf(
-		"%s: the hub takes CONFIGPROXY_AUTH_TOKEN from its environment or makes a new token at every start, so a proxy that outlives a hub restart answers 403, and the checked %s is unused.",
-		[token_unwired_text(s), show(checked_token)],
-	)
-	fix := write_fix(s, token_line)
-}
 
 token_unwired(s) if s.kind == "unset"
 
@@ -261,51 +394,6 @@ token_unwired(s) if {
 token_unwired_text(s) := sprintf("%s does not set c.ConfigurableHTTPProxy.auth_token", [show(hub_file)]) if {
 	s.kind == "unset"
 } else := sprintf("%s sets %s to ''%s", [where(s), s.attr, maybe(s)])
-
-# METADATA
-# title: Proxy token taken from the environment
-# description: >-
-#   jupyterhub_config.py takes c.ConfigurableHTTPProxy.auth_token from an
-#   environment variable. hubsecrets cannot see the hub service's environment:
-#   unless the service sets the variable from the checked proxy_auth_token,
-#   the token is missing (a new one every start) or comes from somewhere
-#   unchecked. A warning, not a denial: setting it from the file with the
-#   service's EnvironmentFile= or a wrapper is a sound design.
-# custom:
-#   id: HUB050
-#   severity: warn
-warn contains finding(rego.metadata.rule(), hub_file, msg, fix) if {
-	s := hub.proxy_auth_token
-	s.kind == "env"
-	msg := sprintf(
-		"%s takes %s from the environment variable %s%s: unless the hub's service sets it from the checked %s, the token is missing (a new one every start) or unchecked.",
-		[where(s), s.attr, show(s.env), maybe(s), show(checked_token)],
-	)
-	fix := write_fix(s, token_line)
-}
-
-# METADATA
-# title: Hub config setting hubsecrets cannot evaluate
-# description: >-
-#   jupyterhub_config.py sets the cookie secret file or the proxy token with an
-#   expression hubsecrets does not evaluate (it reads literals, os.path.join,
-#   pathlib paths, open(...).read(), Path(...).read_text(), os.environ), or
-#   reads the token from a relative path. hubsecrets cannot tell whether the
-#   hub uses the checked files.
-# custom:
-#   id: HUB051
-#   severity: warn
-warn contains finding(rego.metadata.rule(), hub_file, msg, fix) if {
-	some name, line in {"cookie_secret_file": cookie_file_line, "proxy_auth_token": token_line}
-	s := hub[name]
-	unclear_expression(s)
-	not name_overridden(name)
-	msg := sprintf(
-		"%s sets %s %s%s: hubsecrets cannot tell whether the hub uses the checked file.",
-		[where(s), s.attr, unclear_text(s), maybe(s)],
-	)
-	fix := write_fix(s, line)
-}
 
 unclear_expression(s) if s.kind == "unknown"
 
@@ -323,183 +411,3 @@ unclear_text(s) := "with an expression hubsecrets does not evaluate" if {
 # The cookie secret file does not matter when cookie_secret is set (HUB045,
 # HUB046 say so).
 name_overridden("cookie_secret_file") if cookie_secret_set
-
-# METADATA
-# title: Proxy token read with its newline
-# description: >-
-#   jupyterhub_config.py reads the checked proxy_auth_token without .strip(),
-#   and the file ends with a newline (as hubsecrets writes it): the token then
-#   ends with a newline, which HTTP headers cannot carry, so the hub's calls to
-#   the proxy's API fail.
-# custom:
-#   id: HUB052
-#   severity: warn
-warn contains finding(rego.metadata.rule(), hub_file, msg, fix) if {
-	s := hub.proxy_auth_token
-	s.kind == "file"
-	s.path == checked_token
-	not s.stripped
-	input.files.proxy_token.secret.trailing_newline
-	msg := sprintf(
-		"%s reads %s into %s without .strip(), and the file ends with a newline: the token carries it, HTTP headers cannot, and the hub's calls to the proxy's API fail.",
-		[where(s), show(checked_token), s.attr],
-	)
-	fix := write_fix(s, token_line)
-}
-
-# METADATA
-# title: Hub config does not compile
-# description: >-
-#   jupyterhub_config.py has an error Python's tokenizer refuses: an
-#   unterminated string or bracket, mismatched brackets, an unexpected or
-#   inconsistent indentation (IndentationError, TabError), a character that is
-#   not Python, a malformed number, a bad escape (\x, \u, \U, \N{...}), a
-#   malformed f-string, a NUL byte, invalid UTF-8. Python refuses the whole
-#   file, so the hub does not start; hubsecrets read only the statements
-#   before the error.
-# custom:
-#   id: HUB053
-#   severity: warn
-warn contains finding(rego.metadata.rule(), e.file, msg, fix) if {
-	some e in hub.errors
-	msg := sprintf("%s line %d: %s.", [show(e.file), e.line, e.msg])
-	fix := sprintf("repair %s line %d (check with: python3 -m py_compile %s)", [e.file, e.line, sh(e.file)])
-}
-
-# nginx
-
-ngx := input.nginx
-
-# METADATA
-# title: nginx uses other DH parameters
-# description: >-
-#   An ssl_dhparam directive names a file other than the checked dhparam.pem,
-#   so the DH parameters nginx uses are not the ones hubsecrets checks and
-#   installs. The file named is checked too (HUB055).
-# custom:
-#   id: HUB054
-#   severity: warn
-warn contains finding(rego.metadata.rule(), d.file, msg, fix) if {
-	some d in ngx.dhparams
-	d.value != checked_dh
-	msg := sprintf(
-		"%s line %d: ssl_dhparam names %s, not the checked %s: nginx uses DH parameters hubsecrets does not install.",
-		[show(d.file), d.line, show(d.value), show(checked_dh)],
-	)
-	fix := replace_line_fix(d.file, d.line, sprintf("ssl_dhparam %s;", [checked_dh]))
-}
-
-# METADATA
-# title: DH parameters nginx uses are unsafe
-# description: >-
-#   A DH parameters file an ssl_dhparam names (other than the checked
-#   dhparam.pem) is missing, does not parse, has a prime below min_dh_bits, is
-#   not a valid safe-prime group, is a known weak or widely shared group, or
-#   can be replaced by users other than its owner.
-# custom:
-#   id: HUB055
-#   severity: deny
-deny contains finding(rego.metadata.rule(), p, msg, fix) if {
-	some p, f in ngx.dh_files
-	not unchecked(f)
-	problems := [x | some check in nginx_dh_checks; x := nginx_dh_problem(f, check)]
-	count(problems) > 0
-	msg := sprintf("The DH parameters nginx uses, %s, are unsafe: %s.", [show(p), concat("; ", problems)])
-	fix := sprintf(
-		"sudo hubsecrets dhparam --group %s -o %s --force  # or point ssl_dhparam at the checked %s",
-		[dh_fix_group, sh(p), checked_dh],
-	)
-}
-
-nginx_dh_checks := ["exists", "parses", "bits", "prime", "safe", "generator", "weak", "mode"]
-
-nginx_dh_problem(f, "exists") := "it does not exist, and nginx does not start without it" if not f.exists
-
-nginx_dh_problem(f, "parses") := sprintf("it does not parse as PEM DH parameters (%s)", [show(f.dh.parse_error)]) if {
-	f.exists
-	not f.dh.parsed
-}
-
-nginx_dh_problem(f, "bits") := sprintf("its prime has %d bits, fewer than %d (Logjam)", [f.dh.prime_bits, cfg.min_dh_bits]) if {
-	f.dh.parsed
-	f.dh.prime_bits < cfg.min_dh_bits
-}
-
-nginx_dh_problem(f, check) := dh_problem(f.dh, check) if {
-	check in {"prime", "safe", "generator"}
-	f.dh.parsed
-}
-
-nginx_dh_problem(f, "weak") := sprintf("it is the known weak or widely shared group %s", [show(f.dh.weak_group)]) if {
-	f.dh.parsed
-	f.dh.weak_group != ""
-}
-
-nginx_dh_problem(f, "mode") := sprintf("its mode %s lets users other than its owner replace it", [mode_text(f.mode)]) if {
-	f.type == "file"
-	group_other_write(f.mode) != 0
-}
-
-# Mozilla's intermediate configuration (2025 and later) has no DHE suites.
-mozilla_intermediate := "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
-
-# METADATA
-# title: nginx enables DHE suites without DH parameters
-# description: >-
-#   A TLS server's ssl_ciphers (or nginx's default, HIGH:!aNULL:!MD5) enables
-#   DHE suites but no ssl_dhparam applies to it: nginx then silently does no
-#   DHE at all. Remove the DHE suites, as Mozilla's intermediate configuration
-#   does, or set ssl_dhparam to the checked dhparam.pem.
-# custom:
-#   id: HUB056
-#   severity: warn
-warn contains finding(rego.metadata.rule(), s.file, msg, fix) if {
-	some s in ngx.servers
-	s.tls
-	s.dhe_suites
-	not s.dhparam
-	msg := sprintf(
-		"%s uses TLS and %s enables %s, but no ssl_dhparam applies to it: nginx silently does no DHE.",
-		[server_text(s), ciphers_text(s.ciphers), suites_text(s.dhe_suite_names)],
-	)
-	fix := sprintf(
-		"%s: ssl_ciphers %s; or add to the server block at %s line %d: ssl_dhparam %s;",
-		[cipher_fix_where(s), mozilla_intermediate, s.file, s.line, checked_dh],
-	)
-}
-
-server_text(s) := sprintf("The server block at %s line %d (server_name %s)", [show(s.file), s.line, concat(" ", [show(n) | some n in s.names])]) if {
-	count(s.names) > 0
-} else := sprintf("The server block at %s line %d", [show(s.file), s.line])
-
-ciphers_text(c) := sprintf("nginx's default ssl_ciphers %s", [c.value]) if {
-	c["default"]
-} else := sprintf("ssl_ciphers %s (%s line %d)", [show(c.value), show(c.file), c.line])
-
-suites_text(names) := sprintf("%s", [concat(", ", names)]) if {
-	count(names) <= 3
-} else := sprintf("%s and %d more DHE suites", [concat(", ", array.slice(names, 0, 3)), count(names) - 3])
-
-cipher_fix_where(s) := sprintf("in %s, replace line %d with", [s.ciphers.file, s.ciphers.line]) if {
-	not s.ciphers["default"]
-} else := sprintf("add to the server block at %s line %d", [s.file, s.line])
-
-# METADATA
-# title: nginx configuration error
-# description: >-
-#   nginx's configuration has an error nginx refuses (a syntax error, a
-#   directive where it is not allowed, an include of a missing file, a cipher
-#   string OpenSSL rejects): nginx -t fails, and hubsecrets may have missed TLS
-#   settings after it.
-# custom:
-#   id: HUB057
-#   severity: warn
-warn contains finding(rego.metadata.rule(), e.file, msg, fix) if {
-	some e in ngx.errors
-	msg := sprintf("%s: %s: nginx refuses this configuration, and hubsecrets may have missed TLS settings in it.", [ngx_where(e), e.msg])
-	fix := sprintf("repair %s, then check with: sudo nginx -t", [ngx_where(e)])
-}
-
-ngx_where(e) := sprintf("%s line %d", [show(e.file), e.line]) if {
-	e.line > 0
-} else := show(e.file)

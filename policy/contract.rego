@@ -14,9 +14,13 @@ contract := object.get(input, "contract", {"exists": false, "path": "/etc/hubsec
 #   the policy does not accept: an unknown name, a wrong type, or a value
 #   weaker than the policy's floors. The defaults (and --data) were used
 #   instead, which may not be what the host was made with.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub008
+#     description: HUB008 in the rule reference
 # custom:
 #   id: HUB008
 #   severity: deny
+#   profile: both
 deny contains finding(rego.metadata.rule(), contract.path, msg, fix) if {
 	contract.exists
 	not unchecked(contract)
@@ -27,6 +31,33 @@ deny contains finding(rego.metadata.rule(), contract.path, msg, fix) if {
 		[show(contract.path), concat("; ", sort(problems))],
 	)
 	fix := sprintf("%ssudo hubsecrets init  # rewrites %s from the defaults, its flags and --data", [contract_aside, sh(contract.path)])
+}
+
+# METADATA
+# title: Scanned directory is not the host's
+# description: >-
+#   The host's parameters file names another secrets directory than the one
+#   that was checked: the files that matter on this host were not looked at.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub009
+#     description: HUB009 in the rule reference
+# custom:
+#   id: HUB009
+#   severity: deny
+#   profile: both
+deny contains finding(rego.metadata.rule(), contract.path, msg, fix) if {
+	contract.exists
+	not unchecked(contract)
+	want := contract.host.dir
+	want != input.dir.path
+	msg := sprintf(
+		"The host's parameters file %s is for the secrets directory %s, but %s was checked.",
+		[show(contract.path), show(want), show(input.dir.path)],
+	)
+	fix := sprintf(
+		"sudo hubsecrets init --dir %s  # records %s as this host's secrets directory; if %s is, check that instead: hubsecrets check --dir %s",
+		[sh(input.dir.path), show(input.dir.path), show(want), sh(want)],
+	)
 }
 
 # contract_aside moves a contract that is not a regular file out of the way
@@ -56,27 +87,4 @@ contract_trust_problems contains msg if {
 	contract.type == "file"
 	group_other_write(contract.mode) != 0
 	msg := sprintf("its mode %s lets others than its owner change it, and so decide what passes", [mode_text(contract.mode)])
-}
-
-# METADATA
-# title: Scanned directory is not the host's
-# description: >-
-#   The host's parameters file names another secrets directory than the one
-#   that was checked: the files that matter on this host were not looked at.
-# custom:
-#   id: HUB009
-#   severity: deny
-deny contains finding(rego.metadata.rule(), contract.path, msg, fix) if {
-	contract.exists
-	not unchecked(contract)
-	want := contract.host.dir
-	want != input.dir.path
-	msg := sprintf(
-		"The host's parameters file %s is for the secrets directory %s, but %s was checked.",
-		[show(contract.path), show(want), show(input.dir.path)],
-	)
-	fix := sprintf(
-		"sudo hubsecrets init --dir %s  # records %s as this host's secrets directory; if %s is, check that instead: hubsecrets check --dir %s",
-		[sh(input.dir.path), show(input.dir.path), show(want), sh(want)],
-	)
 }

@@ -69,9 +69,13 @@ dh_replace_fix := sprintf(
 # description: >-
 #   nginx's DH parameters file (dhparam.pem) does not exist; nginx refuses to
 #   start when ssl_dhparam names a missing file.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub021
+#     description: HUB021 in the rule reference
 # custom:
 #   id: HUB021
 #   severity: deny
+#   profile: both
 deny contains finding(rego.metadata.rule(), dh_file.path, msg, fix) if {
 	not dh_file.exists
 	not unchecked(dh_file)
@@ -88,9 +92,13 @@ deny contains finding(rego.metadata.rule(), dh_file.path, msg, fix) if {
 #   dhparam.pem is a symlink, a directory or a special file. A symlink is not
 #   followed by hubsecrets but is by nginx, so whoever controls its target
 #   chooses the DH group.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub022
+#     description: HUB022 in the rule reference
 # custom:
 #   id: HUB022
 #   severity: deny
+#   profile: both
 deny contains finding(rego.metadata.rule(), dh_file.path, msg, fix) if {
 	dh_file.exists
 	dh_file.type != "file"
@@ -99,6 +107,153 @@ deny contains finding(rego.metadata.rule(), dh_file.path, msg, fix) if {
 		[show(dh_file.path), type_text(dh_file), dh_not_file_why],
 	)
 	fix := sprintf("%s && %s", [remove_fix(dh_file), dh_make_fix])
+}
+
+# METADATA
+# title: DH parameters mode not allowed
+# description: >-
+#   dhparam.pem's mode is not one of the dhparam_modes parameter (0600 or 0400
+#   by default). DH parameters are public, but whoever can write them can
+#   weaken every DHE connection nginx makes.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub023
+#     description: HUB023 in the rule reference
+# custom:
+#   id: HUB023
+#   severity: deny
+#   profile: both
+deny contains finding(rego.metadata.rule(), dh_regular.path, msg, fix) if {
+	not dh_regular.mode in dh_modes
+	msg := sprintf(
+		"nginx's DH parameters %s have mode %s, not %s%s.",
+		[show(dh_regular.path), mode_text(dh_regular.mode), modes_text(dh_modes), dh_mode_why],
+	)
+	fix := sprintf("sudo chmod %s %s", [dh_fix_mode, sh(dh_regular.path)])
+}
+
+# METADATA
+# title: DH parameters have the wrong owner or a group with access
+# description: >-
+#   dhparam.pem is not owned by the owner parameter (root by default), or
+#   belongs to a group other than the group parameter and its mode gives that
+#   group access. Whoever can write the file chooses the DH group.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub024
+#     description: HUB024 in the rule reference
+# custom:
+#   id: HUB024
+#   severity: deny
+#   profile: both
+deny contains finding(rego.metadata.rule(), dh_regular.path, problem.msg, problem.fix) if {
+	some problem in dh_ownership_problems
+}
+
+# METADATA
+# title: DH parameters do not parse
+# description: >-
+#   dhparam.pem is not PKCS#3 PEM DH parameters ("BEGIN DH PARAMETERS"), so
+#   nginx cannot load it. X9.42 parameters (openssl dhparam -dsaparam) are not
+#   accepted: their prime is not a safe prime.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub025
+#     description: HUB025 in the rule reference
+# custom:
+#   id: HUB025
+#   severity: deny
+#   profile: both
+deny contains finding(rego.metadata.rule(), dh_regular.path, msg, dh_replace_fix) if {
+	not dh_regular.dh.parsed
+	msg := sprintf(
+		"nginx's DH parameters %s do not parse as PEM DH parameters (%s)%s.",
+		[show(dh_regular.path), show(object.get(dh_regular.dh, "parse_error", "no summary")), dh_format_hint],
+	)
+}
+
+# METADATA
+# title: DH prime too small
+# description: >-
+#   The DH prime has fewer bits than the min_dh_bits parameter (2048 by
+#   default). Primes of 1024 bits or fewer are within reach of precomputation
+#   attacks (Logjam).
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub026
+#     description: HUB026 in the rule reference
+# custom:
+#   id: HUB026
+#   severity: deny
+#   profile: both
+deny contains finding(rego.metadata.rule(), dh_regular.path, msg, dh_replace_fix) if {
+	dh_regular.dh.parsed
+	dh_regular.dh.prime_bits < cfg.min_dh_bits
+	msg := sprintf(
+		"nginx's DH parameters %s have a %d-bit prime, want at least %d bits: small primes are open to precomputation attacks (Logjam).",
+		[show(dh_regular.path), dh_regular.dh.prime_bits, cfg.min_dh_bits],
+	)
+}
+
+# METADATA
+# title: DH parameters are not a valid safe-prime group
+# description: >-
+#   The DH prime is not prime, not a safe prime ((p-1)/2 prime too), or the
+#   generator does not generate a large subgroup. Such parameters allow
+#   small-subgroup attacks or are simply broken.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub027
+#     description: HUB027 in the rule reference
+# custom:
+#   id: HUB027
+#   severity: deny
+#   profile: both
+deny contains finding(rego.metadata.rule(), dh_regular.path, msg, dh_replace_fix) if {
+	dh_regular.dh.parsed
+	problems := [p | some check in ["prime", "safe", "generator"]; p := dh_problem(dh_regular.dh, check)]
+	count(problems) > 0
+	msg := sprintf("nginx's DH parameters %s are unsafe: %s.", [show(dh_regular.path), concat("; ", problems)])
+}
+
+# METADATA
+# title: DH parameters are a known weak or widely shared group
+# description: >-
+#   The DH prime is a known weak prime or one shared by very many servers
+#   (such as the 1024-bit Oakley groups), the targets of choice for
+#   precomputation attacks.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub028
+#     description: HUB028 in the rule reference
+# custom:
+#   id: HUB028
+#   severity: deny
+#   profile: both
+deny contains finding(rego.metadata.rule(), dh_regular.path, msg, dh_replace_fix) if {
+	dh_regular.dh.parsed
+	dh_regular.dh.weak_group != ""
+	msg := sprintf(
+		"nginx's DH parameters %s are the known weak or widely shared group %s: precomputation against it breaks many servers at once.",
+		[show(dh_regular.path), show(dh_regular.dh.weak_group)],
+	)
+}
+
+# METADATA
+# title: DH parameters belong to the wrong group
+# description: >-
+#   dhparam.pem belongs to a group other than the group parameter (root by
+#   default) but its mode gives the group no access. Nothing is exposed today;
+#   a later chmod g+w would let the whole group replace the file.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub029
+#     description: HUB029 in the rule reference
+# custom:
+#   id: HUB029
+#   severity: warn
+#   profile: both
+warn contains finding(rego.metadata.rule(), dh_regular.path, msg, fix) if {
+	not group_is(dh_regular, cfg.group)
+	group_bits(dh_regular.mode) == 0
+	msg := sprintf(
+		"nginx's DH parameters %s belong to group %s, not %s. Their mode %s gives the group no access, but a later chmod g+w would let every member of %s replace them.",
+		[show(dh_regular.path), group_text(dh_regular), cfg.group, mode_text(dh_regular.mode), group_text(dh_regular)],
+	)
+	fix := sprintf("sudo chgrp %s %s", [sh(cfg.group), sh(dh_regular.path)])
 }
 
 default dh_not_file_why := ""
@@ -110,41 +265,10 @@ dh_not_file_why := sprintf(
 	dh_file.type == "symlink"
 }
 
-# METADATA
-# title: DH parameters mode not allowed
-# description: >-
-#   dhparam.pem's mode is not one of the dhparam_modes parameter (0600 or 0400
-#   by default). DH parameters are public, but whoever can write them can
-#   weaken every DHE connection nginx makes.
-# custom:
-#   id: HUB023
-#   severity: deny
-deny contains finding(rego.metadata.rule(), dh_regular.path, msg, fix) if {
-	not dh_regular.mode in dh_modes
-	msg := sprintf(
-		"nginx's DH parameters %s have mode %s, not %s%s.",
-		[show(dh_regular.path), mode_text(dh_regular.mode), modes_text(dh_modes), dh_mode_why],
-	)
-	fix := sprintf("sudo chmod %s %s", [dh_fix_mode, sh(dh_regular.path)])
-}
-
 default dh_mode_why := ""
 
 dh_mode_why := ": users other than the owner can replace them with weak parameters" if {
 	group_other_write(dh_regular.mode) != 0
-}
-
-# METADATA
-# title: DH parameters have the wrong owner or a group with access
-# description: >-
-#   dhparam.pem is not owned by the owner parameter (root by default), or
-#   belongs to a group other than the group parameter and its mode gives that
-#   group access. Whoever can write the file chooses the DH group.
-# custom:
-#   id: HUB024
-#   severity: deny
-deny contains finding(rego.metadata.rule(), dh_regular.path, problem.msg, problem.fix) if {
-	some problem in dh_ownership_problems
 }
 
 dh_ownership_problems contains {"msg": msg, "fix": fix} if {
@@ -169,80 +293,10 @@ dh_ownership_problems contains {"msg": msg, "fix": fix} if {
 	fix := sprintf("sudo chgrp %s %s", [sh(cfg.group), sh(dh_regular.path)])
 }
 
-# METADATA
-# title: DH parameters belong to the wrong group
-# description: >-
-#   dhparam.pem belongs to a group other than the group parameter (root by
-#   default) but its mode gives the group no access. Nothing is exposed today;
-#   a later chmod g+w would let the whole group replace the file.
-# custom:
-#   id: HUB029
-#   severity: warn
-warn contains finding(rego.metadata.rule(), dh_regular.path, msg, fix) if {
-	not group_is(dh_regular, cfg.group)
-	group_bits(dh_regular.mode) == 0
-	msg := sprintf(
-		"nginx's DH parameters %s belong to group %s, not %s. Their mode %s gives the group no access, but a later chmod g+w would let every member of %s replace them.",
-		[show(dh_regular.path), group_text(dh_regular), cfg.group, mode_text(dh_regular.mode), group_text(dh_regular)],
-	)
-	fix := sprintf("sudo chgrp %s %s", [sh(cfg.group), sh(dh_regular.path)])
-}
-
-# METADATA
-# title: DH parameters do not parse
-# description: >-
-#   dhparam.pem is not PKCS#3 PEM DH parameters ("BEGIN DH PARAMETERS"), so
-#   nginx cannot load it. X9.42 parameters (openssl dhparam -dsaparam) are not
-#   accepted: their prime is not a safe prime.
-# custom:
-#   id: HUB025
-#   severity: deny
-deny contains finding(rego.metadata.rule(), dh_regular.path, msg, dh_replace_fix) if {
-	not dh_regular.dh.parsed
-	msg := sprintf(
-		"nginx's DH parameters %s do not parse as PEM DH parameters (%s)%s.",
-		[show(dh_regular.path), show(object.get(dh_regular.dh, "parse_error", "no summary")), dh_format_hint],
-	)
-}
-
 default dh_format_hint := ""
 
 dh_format_hint := ": openssl dhparam -dsaparam writes these, and their prime is not a safe prime" if {
 	dh_regular.dh.format == "X9.42 DH PARAMETERS"
-}
-
-# METADATA
-# title: DH prime too small
-# description: >-
-#   The DH prime has fewer bits than the min_dh_bits parameter (2048 by
-#   default). Primes of 1024 bits or fewer are within reach of precomputation
-#   attacks (Logjam).
-# custom:
-#   id: HUB026
-#   severity: deny
-deny contains finding(rego.metadata.rule(), dh_regular.path, msg, dh_replace_fix) if {
-	dh_regular.dh.parsed
-	dh_regular.dh.prime_bits < cfg.min_dh_bits
-	msg := sprintf(
-		"nginx's DH parameters %s have a %d-bit prime, want at least %d bits: small primes are open to precomputation attacks (Logjam).",
-		[show(dh_regular.path), dh_regular.dh.prime_bits, cfg.min_dh_bits],
-	)
-}
-
-# METADATA
-# title: DH parameters are not a valid safe-prime group
-# description: >-
-#   The DH prime is not prime, not a safe prime ((p-1)/2 prime too), or the
-#   generator does not generate a large subgroup. Such parameters allow
-#   small-subgroup attacks or are simply broken.
-# custom:
-#   id: HUB027
-#   severity: deny
-deny contains finding(rego.metadata.rule(), dh_regular.path, msg, dh_replace_fix) if {
-	dh_regular.dh.parsed
-	problems := [p | some check in ["prime", "safe", "generator"]; p := dh_problem(dh_regular.dh, check)]
-	count(problems) > 0
-	msg := sprintf("nginx's DH parameters %s are unsafe: %s.", [show(dh_regular.path), concat("; ", problems)])
 }
 
 dh_problem(dh, "prime") := "the prime is not prime" if not dh.prime_probable
@@ -254,22 +308,4 @@ dh_problem(dh, "safe") := "the prime is not a safe prime ((p-1)/2 is not prime)"
 
 dh_problem(dh, "generator") := sprintf("the generator %d is not valid for this prime", [dh.generator]) if {
 	not dh.generator_valid
-}
-
-# METADATA
-# title: DH parameters are a known weak or widely shared group
-# description: >-
-#   The DH prime is a known weak prime or one shared by very many servers
-#   (such as the 1024-bit Oakley groups), the targets of choice for
-#   precomputation attacks.
-# custom:
-#   id: HUB028
-#   severity: deny
-deny contains finding(rego.metadata.rule(), dh_regular.path, msg, dh_replace_fix) if {
-	dh_regular.dh.parsed
-	dh_regular.dh.weak_group != ""
-	msg := sprintf(
-		"nginx's DH parameters %s are the known weak or widely shared group %s: precomputation against it breaks many servers at once.",
-		[show(dh_regular.path), show(dh_regular.dh.weak_group)],
-	)
 }

@@ -8,14 +8,26 @@ dir := input.dir
 make_dir_fix := sprintf("sudo mkdir -p -m 0755 %s && sudo chown %s %s", [sh(dir.path), sh(cfg.dir_owner), sh(dir.path)])
 
 # METADATA
+# scope: document
+# title: Denials
+# description: >-
+#   The findings that fail a check (exit 1): a set of {id, path, msg, fix},
+#   each rule body documented by its own METADATA.
+# entrypoint: true
+
+# METADATA
 # title: Secrets directory missing
 # description: >-
 #   The secrets directory (/srv/jupyterhub by default) does not exist, so
 #   neither the secrets nor nginx's DH parameters can be where JupyterHub and
 #   nginx are told to read them.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub001
+#     description: HUB001 in the rule reference
 # custom:
 #   id: HUB001
 #   severity: deny
+#   profile: both
 deny contains finding(rego.metadata.rule(), dir.path, msg, make_dir_fix) if {
 	not dir.exists
 	not secrets_dir_is_system
@@ -29,9 +41,13 @@ deny contains finding(rego.metadata.rule(), dir.path, msg, make_dir_fix) if {
 #   The secrets directory is a symbolic link. hubsecrets does not follow it,
 #   but JupyterHub and nginx do: whoever can change the link, or any directory
 #   on the way to its target, decides which secrets they read.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub002
+#     description: HUB002 in the rule reference
 # custom:
 #   id: HUB002
 #   severity: deny
+#   profile: both
 deny contains finding(rego.metadata.rule(), dir.path, msg, fix) if {
 	dir.type == "symlink"
 	not secrets_dir_is_system
@@ -47,9 +63,13 @@ deny contains finding(rego.metadata.rule(), dir.path, msg, fix) if {
 # description: >-
 #   Something other than a directory (a regular or special file) is where the
 #   secrets directory should be.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub003
+#     description: HUB003 in the rule reference
 # custom:
 #   id: HUB003
 #   severity: deny
+#   profile: both
 deny contains finding(rego.metadata.rule(), dir.path, msg, fix) if {
 	dir.exists
 	not dir.type in {"dir", "symlink"}
@@ -64,9 +84,13 @@ deny contains finding(rego.metadata.rule(), dir.path, msg, fix) if {
 #   Anyone who can write to the secrets directory can replace or delete the
 #   secrets in it, or plant their own before JupyterHub creates one, whatever
 #   the files' own modes say.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub004
+#     description: HUB004 in the rule reference
 # custom:
 #   id: HUB004
 #   severity: deny
+#   profile: both
 deny contains finding(rego.metadata.rule(), dir.path, msg, fix) if {
 	dir.type == "dir"
 	group_other_write(dir.mode) != 0
@@ -83,9 +107,13 @@ deny contains finding(rego.metadata.rule(), dir.path, msg, fix) if {
 # description: >-
 #   The owner of the secrets directory can replace the secrets in it. It must
 #   be the dir_owner parameter (root by default).
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub005
+#     description: HUB005 in the rule reference
 # custom:
 #   id: HUB005
 #   severity: deny
+#   profile: both
 deny contains finding(rego.metadata.rule(), dir.path, msg, fix) if {
 	dir.type == "dir"
 	not owner_is(dir, cfg.dir_owner)
@@ -95,6 +123,58 @@ deny contains finding(rego.metadata.rule(), dir.path, msg, fix) if {
 		[show(dir.path), owner_text(dir), cfg.dir_owner],
 	)
 	fix := sprintf("sudo chown %s %s", [sh(cfg.dir_owner), sh(dir.path)])
+}
+
+# METADATA
+# title: Secrets directory is a system directory
+# description: >-
+#   The secrets directory is a system directory (/, /etc, /root, /usr,
+#   /var/lib, ...) or lies below one that does not keep files for the hub
+#   (/tmp, /var/tmp, /run, /dev, /proc, /sys). hubsecrets would set its mode
+#   and owner, the first-boot unit could write all of it, and the secrets
+#   would sit among other programs' files, or vanish.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub006
+#     description: HUB006 in the rule reference
+# custom:
+#   id: HUB006
+#   severity: deny
+#   profile: both
+deny contains finding(rego.metadata.rule(), dir.path, msg, fix) if {
+	why := system_dir_problem(dir.path)
+	msg := sprintf(
+		"The secrets directory %s %s: it must be a directory of its own, such as /srv/jupyterhub.",
+		[show(dir.path), why],
+	)
+	fix := "sudo install -d -m 0755 -o root /srv/jupyterhub  # a directory of its own; then point the hub (cookie_secret_file), nginx (ssl_dhparam) and hubsecrets (--dir, the provisioner's directory) at it"
+}
+
+# METADATA
+# title: Parent of the secrets directory changeable by others
+# description: >-
+#   A directory on the way to the secrets directory (each directory its path
+#   resolves through, up to /, including those holding a symlink followed on
+#   the way) is not owned by root or the dir_owner parameter, or is writable
+#   by group or others without the sticky bit. Whoever can write it can
+#   rename the secrets directory away and put their own in its place.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub007
+#     description: HUB007 in the rule reference
+# custom:
+#   id: HUB007
+#   severity: deny
+#   profile: both
+deny contains finding(rego.metadata.rule(), p.path, msg, fix) if {
+	some p in object.get(dir, "parents", [])
+	p.type == "dir"
+	not p.error
+	problems := [why | some why in parent_problems(p)]
+	count(problems) > 0
+	msg := sprintf(
+		"%s, a directory on the way to the secrets directory %s, %s: whoever controls it can rename the secrets directory away and put their own in its place.",
+		[show(p.path), show(dir.path), concat(" and ", problems)],
+	)
+	fix := concat(" && ", [f | some f in parent_fixes(p)])
 }
 
 # system_dirs are directories the system and other programs own: a secrets
@@ -122,50 +202,6 @@ system_dir_problem(p) := "is a system directory" if {
 # or its entries gives a fix that would change a system directory (rm
 # /bin, chmod go-w /tmp, rm /etc/passwd).
 secrets_dir_is_system if system_dir_problem(dir.path)
-
-# METADATA
-# title: Secrets directory is a system directory
-# description: >-
-#   The secrets directory is a system directory (/, /etc, /root, /usr,
-#   /var/lib, ...) or lies below one that does not keep files for the hub
-#   (/tmp, /var/tmp, /run, /dev, /proc, /sys). hubsecrets would set its mode
-#   and owner, the first-boot unit could write all of it, and the secrets
-#   would sit among other programs' files, or vanish.
-# custom:
-#   id: HUB006
-#   severity: deny
-deny contains finding(rego.metadata.rule(), dir.path, msg, fix) if {
-	why := system_dir_problem(dir.path)
-	msg := sprintf(
-		"The secrets directory %s %s: it must be a directory of its own, such as /srv/jupyterhub.",
-		[show(dir.path), why],
-	)
-	fix := "sudo install -d -m 0755 -o root /srv/jupyterhub  # a directory of its own; then point the hub (cookie_secret_file), nginx (ssl_dhparam) and hubsecrets (--dir, the provisioner's directory) at it"
-}
-
-# METADATA
-# title: Parent of the secrets directory changeable by others
-# description: >-
-#   A directory on the way to the secrets directory (each directory its path
-#   resolves through, up to /, including those holding a symlink followed on
-#   the way) is not owned by root or the dir_owner parameter, or is writable
-#   by group or others without the sticky bit. Whoever can write it can
-#   rename the secrets directory away and put their own in its place.
-# custom:
-#   id: HUB007
-#   severity: deny
-deny contains finding(rego.metadata.rule(), p.path, msg, fix) if {
-	some p in object.get(dir, "parents", [])
-	p.type == "dir"
-	not p.error
-	problems := [why | some why in parent_problems(p)]
-	count(problems) > 0
-	msg := sprintf(
-		"%s, a directory on the way to the secrets directory %s, %s: whoever controls it can rename the secrets directory away and put their own in its place.",
-		[show(p.path), show(dir.path), concat(" and ", problems)],
-	)
-	fix := concat(" && ", [f | some f in parent_fixes(p)])
-}
 
 parent_owner_ok(p) if owner_is(p, "root")
 

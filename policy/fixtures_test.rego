@@ -176,11 +176,11 @@ warns(doc) := fs if {
 }
 
 denies_with(doc, params) := fs if {
-	fs := hubsecrets.deny with input as doc with data.hubsecrets.params as params
+	fs := hubsecrets.deny with input as doc with hubsecrets.params as params
 }
 
 warns_with(doc, params) := fs if {
-	fs := hubsecrets.warn with input as doc with data.hubsecrets.params as params
+	fs := hubsecrets.warn with input as doc with hubsecrets.params as params
 }
 
 ids(findings) := {f.id | some f in findings}

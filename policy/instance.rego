@@ -29,9 +29,13 @@ stamp_path := object.get(input.firstboot, ["stamp", "path"], "the instance stamp
 #   running: the secrets were copied from another machine (a clone, or an
 #   image that held them), which knows them too. The first-boot hook replaces
 #   them at the next boot; until then both machines share them.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub038
+#     description: HUB038 in the rule reference
 # custom:
 #   id: HUB038
 #   severity: deny
+#   profile: instance (running system)
 deny contains finding(rego.metadata.rule(), stamp_path, msg, rotate) if {
 	identity_known
 	instance.stamp == "differs"
@@ -49,9 +53,13 @@ deny contains finding(rego.metadata.rule(), stamp_path, msg, rotate) if {
 #   stamp says the secrets were made for it: the hook will replace them at
 #   the next boot, logging every user out. Secrets made on this machine by
 #   hand are recorded by hubsecrets init, which keeps them.
+# related_resources:
+#   - ref: https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/policy/README.md#hub039
+#     description: HUB039 in the rule reference
 # custom:
 #   id: HUB039
 #   severity: deny
+#   profile: instance (running system)
 deny contains finding(rego.metadata.rule(), stamp_path, msg, "sudo hubsecrets init") if {
 	identity_known
 	instance.stamp == "absent"

@@ -94,7 +94,9 @@ param_problems(p) := {sprintf("must be an object, not %s", [type_name(p)])} if n
 param_problems(p) := {msg |
 	some name, value in p
 	some msg in _value_problems(name, value)
-} if is_object(p)
+} if {
+	is_object(p)
+}
 
 _value_problems(name, _) := {sprintf(
 	"%s: unknown parameter (known: %s)",
@@ -114,30 +116,28 @@ _value_problems(name, value) := {sprintf("%s: %s", [name, msg]) | some msg in _l
 
 # _limit_problems are the floors and ceilings: a site may make the policy
 # stricter, never weaker than what the policy itself calls weak.
-_limit_problems("secret_modes", modes) := {sprintf(
+_limit_problems("secret_modes", value) := {sprintf(
 	"%s gives other users access; JupyterHub refuses to start with it",
 	[mode],
 ) |
-	some mode in modes
+	some mode in value
 	bits.and(octal(mode), 7) != 0
 }
 
-_limit_problems("min_dh_bits", n) := {msg |
+_limit_problems("min_dh_bits", value) := {limit.msg |
 	some limit in [
-		{"out": n < 2048, "msg": sprintf("%d is below 2048, which this policy calls weak (Logjam): the floor cannot be lowered", [n])},
-		{"out": n > 8192, "msg": sprintf("%d is more than the largest RFC 7919 group (ffdhe8192)", [n])},
+		{"out": value < 2048, "msg": sprintf("%d is below 2048, which this policy calls weak (Logjam): the floor cannot be lowered", [value])},
+		{"out": value > 8192, "msg": sprintf("%d is more than the largest RFC 7919 group (ffdhe8192)", [value])},
 	]
 	limit.out
-	msg := limit.msg
 }
 
-_limit_problems("secret_bytes", n) := {msg |
+_limit_problems("secret_bytes", value) := {limit.msg |
 	some limit in [
-		{"out": n < 32, "msg": sprintf("%d is below 32 bytes, which this policy calls weak: the floor cannot be lowered", [n])},
-		{"out": n > 1024, "msg": sprintf("%d is more than 1024 bytes: hubsecrets reads at most 4 KiB of a secret", [n])},
+		{"out": value < 32, "msg": sprintf("%d is below 32 bytes, which this policy calls weak: the floor cannot be lowered", [value])},
+		{"out": value > 1024, "msg": sprintf("%d is more than 1024 bytes: hubsecrets reads at most 4 KiB of a secret", [value])},
 	]
 	limit.out
-	msg := limit.msg
 }
 
 _limit_problems(name, _) := set() if not name in {"secret_modes", "min_dh_bits", "secret_bytes"}

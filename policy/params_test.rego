@@ -3,7 +3,7 @@ package hubsecrets_test
 import data.hubsecrets
 
 param_errors(params) := errs if {
-	errs := hubsecrets.param_errors with data.hubsecrets.params as params
+	errs := hubsecrets.param_errors with hubsecrets.params as params
 }
 
 test_no_params_no_errors if {
@@ -49,7 +49,7 @@ test_wrong_types_refused if {
 }
 
 test_params_merge_over_defaults if {
-	c := hubsecrets.cfg with data.hubsecrets.params as {"min_dh_bits": 3072}
+	c := hubsecrets.cfg with hubsecrets.params as {"min_dh_bits": 3072}
 	c.min_dh_bits == 3072
 	c.owner == "root"
 	c.secret_modes == ["0600", "0400"]

@@ -31,7 +31,7 @@ type accEnv struct {
 //
 //	PACKER_ACC=1 go test -count=1 -run TestAcc -v ./provisioner
 func TestAccProvisioner(t *testing.T) {
-	if os.Getenv(acctest.TestEnvVar) == "" {
+	if os.Getenv(acctest.TestEnvVar) == "" { // opt-in: make e2e-provisioner runs it (CI does)
 		t.Skipf("acceptance test: set %s=1 (needs root and debootstrap)", acctest.TestEnvVar)
 	}
 	env := setupAcc(t)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/dhparam"
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/layout"
+	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/testenv"
 )
 
 func prepared(t *testing.T, raw map[string]interface{}) *Provisioner {
@@ -27,9 +27,7 @@ func prepared(t *testing.T, raw map[string]interface{}) *Provisioner {
 // script and the collector, and a remote_dir for the staged scripts.
 func newTarget(t *testing.T) (l *localTarget, remoteDir string) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("the install script chowns to root: run the tests as root")
-	}
+	testenv.NeedRoot(t, "the install script chowns to root")
 	root := t.TempDir()
 	os.MkdirAll(filepath.Join(root, "etc"), 0o755)
 	os.WriteFile(filepath.Join(root, "etc/passwd"), []byte("root:x:0:0:root:/root:/bin/sh\n"), 0o644)
@@ -112,8 +110,7 @@ func TestProvisionInstallsAndVerifies(t *testing.T) {
 // The generated script runs under every POSIX shell an image may have.
 func TestInstallScriptShells(t *testing.T) {
 	for _, sh := range [][]string{{"dash"}, {"bash", "--posix"}, {"busybox", "sh"}} {
-		if _, err := exec.LookPath(sh[0]); err != nil {
-			t.Logf("%s not installed, skipped", sh[0])
+		if _, ok := testenv.HaveTool(t, sh[0], "the install script under "+strings.Join(sh, " ")); !ok {
 			continue
 		}
 		t.Run(sh[0], func(t *testing.T) {

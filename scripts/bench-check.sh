@@ -7,6 +7,7 @@ HUBSECRETS=${1:?usage: bench-check.sh PATH-TO-hubsecrets [N]}
 HUBSECRETS=$(cd "$(dirname "$HUBSECRETS")" && pwd)/$(basename "$HUBSECRETS")
 N=${2:-${N:-30}}
 export HUBSECRETS
+# shellcheck source=scripts/lib/sample-roots.sh
 . "$(dirname "$0")/lib/sample-roots.sh"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/hubsecrets-bench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT

@@ -11,6 +11,7 @@ HUBSECRETS=${1:?usage: bench-scan.sh PATH-TO-hubsecrets [N]}
 N=${2:-${N:-3}}
 SIZE_MIB=${SIZE_MIB:-1024}
 export HUBSECRETS
+# shellcheck source=scripts/lib/sample-roots.sh
 . "$(dirname "$0")/lib/sample-roots.sh"
 
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/hubsecrets

@@ -14,6 +14,7 @@ N=${2:-${N:-1}} # rounds; the median is printed
 HOSTS=${HOSTS:-50}
 export HUBSECRETS
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=scripts/lib/sample-roots.sh
 . "$here/lib/sample-roots.sh"
 
 if [ "$(id -u)" -ne 0 ]; then

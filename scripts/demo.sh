@@ -12,6 +12,7 @@ hubsecrets=${1:?usage: demo.sh PATH-TO-hubsecrets}
 hubsecrets=$(cd "$(dirname "$hubsecrets")" && pwd)/$(basename "$hubsecrets")
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/hubsecrets-demo.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
+# shellcheck source=scripts/lib/sample-roots.sh
 . "$(dirname "$0")/lib/sample-roots.sh"
 export HUBSECRETS=$hubsecrets
 tutorial_root "$tmp/tutorial"
@@ -23,6 +24,7 @@ show() {
 
 echo "Sample roots in $tmp (removed on exit)."
 show ls -ln tutorial/srv/jupyterhub
+# shellcheck disable=SC2012 # shown to the reader as ls shows it, not parsed
 ls -ln "$tmp/tutorial/srv/jupyterhub" | sed 1d
 echo "(in this sample root's own etc/passwd and etc/group, uid $(id -u) is root and gid $(id -g) is sudo)"
 show hubsecrets check --root tutorial

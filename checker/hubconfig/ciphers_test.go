@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/testenv"
 )
 
 func TestDHESuites(t *testing.T) {
@@ -62,11 +64,10 @@ func TestDHESuites(t *testing.T) {
 // TestDHESuitesMatchesOpenSSL compares the evaluator with the real
 // `openssl ciphers` on hand-picked and random cipher strings.
 func TestDHESuitesMatchesOpenSSL(t *testing.T) {
-	if _, err := exec.LookPath("openssl"); err != nil {
-		t.Skip("openssl not installed")
-	}
-	if out, _ := exec.Command("openssl", "version").Output(); !strings.HasPrefix(string(out), "OpenSSL 3.") {
-		t.Skipf("the evaluator models OpenSSL 3's DHE suites; this is %s", strings.TrimSpace(string(out)))
+	why := "the cipher-string evaluator is compared with openssl ciphers"
+	openssl := testenv.NeedTool(t, "openssl", why)
+	if out, _ := exec.Command(openssl, "version").Output(); !strings.HasPrefix(string(out), "OpenSSL 3.") {
+		testenv.Missing(t, "OpenSSL 3 (this is "+strings.TrimSpace(string(out))+")", why+": the evaluator models OpenSSL 3's DHE suites")
 	}
 	words := []string{
 		"ALL", "HIGH", "MEDIUM", "LOW", "DEFAULT", "COMPLEMENTOFDEFAULT", "COMPLEMENTOFALL",

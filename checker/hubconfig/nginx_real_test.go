@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/dhparam"
+	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/testenv"
 )
 
 // osFiles reads a real directory tree (the test's own files: no root
@@ -45,9 +46,7 @@ func (osFiles) Glob(pattern string) ([]string, error) { return filepath.Glob(pat
 // And what nginx -t refuses, ReadNginx reports (HUB057's).
 func TestRealNginx(t *testing.T) {
 	for _, tool := range []string{"nginx", "openssl"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s not installed (apt-get install nginx-light openssl)", tool)
-		}
+		testenv.NeedTool(t, tool, "the nginx reader's DHE verdicts are compared with a real nginx (apt-get install nginx-light openssl)")
 	}
 	dir := t.TempDir()
 	key, cert := filepath.Join(dir, "key.pem"), filepath.Join(dir, "cert.pem")

@@ -2,12 +2,12 @@ package hubconfig
 
 import (
 	"encoding/json"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
 
 	"github.com/hubsecrets/packer-plugin-jupyterhub/checker/facts"
+	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/testenv"
 )
 
 // fakeToken stands for a secret written into a config; no output may
@@ -338,17 +338,10 @@ func TestReadHubMatchesPython(t *testing.T) {
 	}
 }
 
-// needPython skips a test without python3, or fails it when
-// HUBSECRETS_REQUIRE_TOOLS=1 (as in CI), where a missing tool must not
-// pass for a passed comparison.
+// needPython skips (testenv) a test without python3.
 func needPython(t *testing.T) {
 	t.Helper()
-	if _, err := exec.LookPath("python3"); err != nil {
-		if os.Getenv("HUBSECRETS_REQUIRE_TOOLS") == "1" {
-			t.Fatal("python3 not installed, and HUBSECRETS_REQUIRE_TOOLS=1")
-		}
-		t.Skip("python3 not installed (set HUBSECRETS_REQUIRE_TOOLS=1 to make that a failure)")
-	}
+	testenv.NeedTool(t, "python3", "the config reader's values are compared with what a real Python computes")
 }
 
 func stderr(err error) string {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/hubsecrets/packer-plugin-jupyterhub/checker/facts"
+	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/testenv"
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/testtree"
 )
 
@@ -29,8 +30,8 @@ func FuzzParseRemote(f *testing.F) {
 		HubConfig:   tr.Path("/etc/jupyterhub/jupyterhub_config.py"),
 		NginxConfig: tr.Path("/etc/nginx/nginx.conf"),
 	}
-	if _, err := exec.LookPath("dash"); err == nil {
-		out, err := exec.Command("dash", "-c", RemoteScript(opt)).Output()
+	if dash, ok := testenv.HaveTool(f, "dash", "a seed of the remote script's real output"); ok {
+		out, err := exec.Command(dash, "-c", RemoteScript(opt)).Output()
 		if err != nil {
 			f.Fatal(err)
 		}

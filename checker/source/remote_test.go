@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/hubsecrets/packer-plugin-jupyterhub/checker/facts"
+	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/testenv"
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/testtree"
 )
 
@@ -18,10 +19,7 @@ import (
 // command is tried as on a busybox-only target.
 func busyboxOnly(t *testing.T) string {
 	t.Helper()
-	bb, err := exec.LookPath("busybox")
-	if err != nil {
-		t.Skip("busybox not installed")
-	}
+	bb := testenv.NeedTool(t, "busybox", "the remote script must run on a busybox-only target")
 	dir := t.TempDir()
 	for _, applet := range []string{"sh", "stat", "od", "tr", "head", "readlink", "printf", "echo", "[", "awk"} {
 		if err := os.Symlink(bb, filepath.Join(dir, applet)); err != nil {
@@ -66,10 +64,8 @@ func TestRemoteMatchesDir(t *testing.T) {
 	shells := map[string][]string{"dash": {"dash"}, "busybox sh": {"busybox", "sh"}}
 	for name, argv := range shells {
 		t.Run(name, func(t *testing.T) {
-			if _, err := exec.LookPath(argv[0]); err != nil {
-				t.Skipf("%s not installed", argv[0])
-			}
-			cmd := exec.Command(argv[0], append(argv[1:], "-c", RemoteScript(opt))...)
+			sh := testenv.NeedTool(t, argv[0], "the remote script's facts under "+name+" must equal the direct collection's")
+			cmd := exec.Command(sh, append(argv[1:], "-c", RemoteScript(opt))...)
 			if name == "busybox sh" {
 				cmd.Env = []string{"PATH=" + busyboxOnly(t)}
 			}
@@ -146,13 +142,11 @@ func TestParseRemoteUncollectedPathFails(t *testing.T) {
 // TestRemoteStatsEachPathOnce: the expected files are stat'ed by the list,
 // not again by the directory walk.
 func TestRemoteStatsEachPathOnce(t *testing.T) {
-	if _, err := exec.LookPath("dash"); err != nil {
-		t.Skip("dash not installed")
-	}
+	dash := testenv.NeedTool(t, "dash", "the remote script runs under dash to count its stat calls")
 	tr := testtree.Correct(t)
 	tr.Write("/srv/jupyterhub/.hubsecrets-instance", 0o600, "x\n")
 	tr.Write("/srv/jupyterhub/extra", 0o600, "x\n")
-	out, err := exec.Command("dash", "-c", RemoteScript(Options{Dir: tr.Path("/srv/jupyterhub")})).Output()
+	out, err := exec.Command(dash, "-c", RemoteScript(Options{Dir: tr.Path("/srv/jupyterhub")})).Output()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/hubsecrets/packer-plugin-jupyterhub/checker/facts"
+	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/testenv"
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/testtree"
 )
 
@@ -30,12 +31,13 @@ func FuzzOpenTar(f *testing.F) {
 		{"tar", "-czf"},
 		{"busybox", "tar", "-cf"},
 	} {
-		if _, err := exec.LookPath(argv[0]); err != nil {
+		tool, ok := testenv.HaveTool(f, argv[0], "a seed archive made by "+strings.Join(argv[:len(argv)-1], " "))
+		if !ok {
 			continue
 		}
 		out := filepath.Join(dir, strings.Repeat("a", i+1))
 		args := append(argv[1:], out, "-C", tr.Root, ".")
-		if b, err := exec.Command(argv[0], args...).CombinedOutput(); err != nil {
+		if b, err := exec.Command(tool, args...).CombinedOutput(); err != nil {
 			f.Fatalf("%s: %v\n%s", argv, err, b)
 		}
 		b, err := os.ReadFile(out)

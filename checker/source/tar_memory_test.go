@@ -84,7 +84,7 @@ func manyEntries(t *testing.T, n int) io.Reader {
 // TestTarMemoryIsFlat streams archives far larger than the limit and
 // checks the heap never holds more than a small, fixed amount.
 func TestTarMemoryIsFlat(t *testing.T) {
-	if testing.Short() {
+	if testing.Short() { // time, not the machine: -short leaves it out
 		t.Skip("streams 2 GiB")
 	}
 	const limit = 64 << 20

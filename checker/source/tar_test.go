@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/hubsecrets/packer-plugin-jupyterhub/checker/facts"
+	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/testenv"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -88,22 +89,18 @@ func openTarFile(t *testing.T, r io.Reader, opt Options) FS {
 	return fsys
 }
 
-// runTool runs an archiver, skipping the test when it is not installed.
+// runTool runs an archiver; without it the test skips (testenv).
 func runTool(t *testing.T, argv ...string) {
 	t.Helper()
-	if _, err := exec.LookPath(argv[0]); err != nil {
-		t.Skipf("%s not installed", argv[0])
-	}
-	if out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput(); err != nil {
+	tool := testenv.NeedTool(t, argv[0], "the tar source reads archives that real archivers make")
+	if out, err := exec.Command(tool, argv[1:]...).CombinedOutput(); err != nil {
 		t.Fatalf("%s: %v\n%s", strings.Join(argv, " "), err, out)
 	}
 }
 
 func needZstd(t *testing.T) {
 	t.Helper()
-	if _, err := exec.LookPath("zstd"); err != nil {
-		t.Skip("zstd not installed (apt-get install zstd)")
-	}
+	testenv.NeedTool(t, "zstd", "the tar source reads zstd archives that zstd makes (apt-get install zstd)")
 }
 
 func gzipBytes(t *testing.T, b []byte) []byte {

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/dhparam"
+	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/testenv"
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/testtree"
 )
 
@@ -136,13 +137,11 @@ func findingKeys(t *testing.T, stdout string) []string {
 // TestCheckConfigTarMatchesRoot: a real GNU tar archive of the tree gives
 // the same findings as the tree.
 func TestCheckConfigTarMatchesRoot(t *testing.T) {
-	if _, err := exec.LookPath("tar"); err != nil {
-		t.Skip("tar not installed")
-	}
+	tar := testenv.NeedTool(t, "tar", "a GNU tar archive of the tree must give the tree's findings")
 	tr := testtree.Correct(t)
 	writeMisconfigured(t, tr)
 	archive := filepath.Join(t.TempDir(), "root.tar.gz")
-	if b, err := exec.Command("tar", "-czf", archive, "-C", tr.Root, ".").CombinedOutput(); err != nil {
+	if b, err := exec.Command(tar, "-czf", archive, "-C", tr.Root, ".").CombinedOutput(); err != nil {
 		t.Fatalf("tar: %v\n%s", err, b)
 	}
 	dir := runCLI(t, "check", "--root", tr.Root, "--format", "json")

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/testenv"
 )
 
 func TestDHParamCheck(t *testing.T) {
@@ -24,10 +26,10 @@ func TestDHParamCheck(t *testing.T) {
 		t.Errorf("garbage: exit %d\n%s", r.code, r.stdout)
 	}
 
-	if _, err := exec.LookPath("openssl"); err == nil {
+	if openssl, ok := testenv.HaveTool(t, "openssl", "openssl's X9.42 (-dsaparam) output is judged"); ok {
 		// openssl's -dsaparam output: X9.42, not a safe prime; and 0644.
 		x942 := filepath.Join(dir, "x942.pem")
-		if out, err := exec.Command("openssl", "dhparam", "-dsaparam", "-out", x942, "1024").CombinedOutput(); err != nil {
+		if out, err := exec.Command(openssl, "dhparam", "-dsaparam", "-out", x942, "1024").CombinedOutput(); err != nil {
 			t.Fatalf("openssl: %v %s", err, out)
 		}
 		os.Chmod(x942, 0o644)

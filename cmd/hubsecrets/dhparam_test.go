@@ -201,7 +201,7 @@ func TestDHParamInterrupted(t *testing.T) {
 }
 
 func TestDHParamGenerate(t *testing.T) {
-	if testing.Short() {
+	if testing.Short() { // time, not the machine
 		t.Skip("a 2048-bit search takes seconds")
 	}
 	path := filepath.Join(t.TempDir(), "dhparam.pem")
@@ -231,7 +231,7 @@ func TestDHParamGenerate(t *testing.T) {
 // TestDHParamProgress: the progress line shows only on a terminal, without
 // CI and --quiet. Each run is cut short: exit 130, or 0 if it was quick.
 func TestDHParamProgress(t *testing.T) {
-	if testing.Short() {
+	if testing.Short() { // time, not the machine
 		t.Skip("runs 2048-bit searches for seconds")
 	}
 	tests := []struct {
@@ -298,7 +298,7 @@ func TestDHParamSIGINT(t *testing.T) {
 	}
 	start := time.Now()
 	if err := cmd.Process.Signal(os.Interrupt); err != nil {
-		t.Skip("cannot send SIGINT:", err)
+		t.Skip("cannot send SIGINT:", err) // the search ended first: a race, not the machine
 	}
 	rest, _ := io.ReadAll(br)
 	err = cmd.Wait()
@@ -317,7 +317,7 @@ func TestDHParamSIGINT(t *testing.T) {
 func TestDHParamSIGINTHelper(t *testing.T) {
 	path := os.Getenv("HUBSECRETS_DHPARAM_HELPER")
 	if path == "" {
-		t.Skip("helper process for TestDHParamSIGINT")
+		t.Skip("helper process for TestDHParamSIGINT") // runs only as that test's child
 	}
 	e := &env{
 		stdin:      strings.NewReader(""),

@@ -18,6 +18,7 @@ import (
 
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/dhparam"
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/layout"
+	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/testenv"
 )
 
 // The fixes converge (issue "No false pass, no destructive fix", point 11):
@@ -70,26 +71,14 @@ c.JupyterHub.cookie_secret_file = '/srv/jupyterhub/jupyterhub_cookie_secret'
 c.ConfigurableHTTPProxy.auth_token = open('/srv/jupyterhub/proxy_auth_token').read().strip()
 `
 
-// requireFixTools skips (or, with HUBSECRETS_REQUIRE_TOOLS=1, fails) when
-// the test cannot build roots: it needs root (chroot, chown) and busybox.
+// requireFixTools skips (testenv) when the test cannot build roots to run
+// the printed fixes in: it needs root (chroot, chown), busybox and chroot.
 func requireFixTools(t *testing.T) string {
 	t.Helper()
-	missing := func(why string) {
-		if os.Getenv("HUBSECRETS_REQUIRE_TOOLS") == "1" {
-			t.Fatalf("HUBSECRETS_REQUIRE_TOOLS=1: %s", why)
-		}
-		t.Skip(why)
-	}
-	if os.Geteuid() != 0 {
-		missing("needs root: chroot, and files owned by other users")
-	}
-	bb, err := exec.LookPath("busybox")
-	if err != nil {
-		missing("busybox not installed")
-	}
-	if _, err := exec.LookPath("chroot"); err != nil {
-		missing("chroot not installed")
-	}
+	why := "the printed fixes are run under busybox in a chroot"
+	testenv.NeedRoot(t, why+", with files owned by other users")
+	bb := testenv.NeedTool(t, "busybox", why)
+	testenv.NeedTool(t, "chroot", why)
 	return bb
 }
 

@@ -22,6 +22,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/hubsecrets/packer-plugin-jupyterhub/checker/source"
+	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/testenv"
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/testtree"
 )
 
@@ -112,13 +113,11 @@ func TestCheckSourceFlags(t *testing.T) {
 // TestCheckTar: an archive of a tree scans as the tree does, from a file
 // or stdin; one that is not an archive exits 2 naming --tar.
 func TestCheckTar(t *testing.T) {
-	if _, err := exec.LookPath("tar"); err != nil {
-		skipOrFailSSHD(t, "tar not installed")
-	}
+	tar := testenv.NeedTool(t, "tar", "check --tar reads archives GNU tar makes")
 	dir := t.TempDir()
 	archive := func(tr *testtree.Tree, name string) string {
 		p := filepath.Join(dir, name)
-		if out, err := exec.Command("tar", "-C", tr.Root, "-czf", p, ".").CombinedOutput(); err != nil {
+		if out, err := exec.Command(tar, "-C", tr.Root, "-czf", p, ".").CombinedOutput(); err != nil {
 			t.Fatalf("tar: %v\n%s", err, out)
 		}
 		return p
@@ -155,25 +154,13 @@ type sshd struct {
 	repo, state, root, port, key string
 }
 
-// skipOrFailSSHD skips, unless HUBSECRETS_REQUIRE_TOOLS=1 (CI), where a
-// test that cannot have its sshd (or a tool) must fail rather than pass
-// unrun.
-func skipOrFailSSHD(t *testing.T, why string) {
-	t.Helper()
-	if os.Getenv("HUBSECRETS_REQUIRE_TOOLS") == "1" {
-		t.Fatalf("HUBSECRETS_REQUIRE_TOOLS=1: %s", why)
-	}
-	t.Skip(why + " (set HUBSECRETS_REQUIRE_TOOLS=1 to make that a failure)")
-}
-
 // startSSHD starts the sshd, or skips the test when it cannot be had here;
 // it is stopped (every process in its root killed, the root removed) when
 // the test ends.
 func startSSHD(t *testing.T) *sshd {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		skipOrFailSSHD(t, "needs root: sshd-root.sh runs sshd chrooted in a debootstrapped Debian root")
-	}
+	why := "the SSH source is tested against a real sshd on 127.0.0.1"
+	testenv.NeedRoot(t, why+" (sshd-root.sh runs it chrooted in a debootstrapped Debian root)")
 	repo, err := filepath.Abs("../..")
 	if err != nil {
 		t.Fatal(err)
@@ -183,14 +170,10 @@ func startSSHD(t *testing.T) *sshd {
 		cache = filepath.Join(repo, ".cache")
 	}
 	if _, err := os.Stat(filepath.Join(cache, "rootfs", "bookworm-sshd.tar.gz")); err != nil {
-		if _, err := exec.LookPath("debootstrap"); err != nil {
-			skipOrFailSSHD(t, "needs debootstrap (apt-get install debootstrap) to build the sshd root once")
-		}
+		testenv.NeedTool(t, "debootstrap", why+" (debootstrap builds its root once, then it is cached)")
 	}
 	for _, tool := range []string{"ssh-keyscan", "ssh-keygen", "ss"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			skipOrFailSSHD(t, "needs "+tool+" (apt-get install openssh-client iproute2)")
-		}
+		testenv.NeedTool(t, tool, why+" (apt-get install openssh-client iproute2)")
 	}
 	s := &sshd{repo: repo, state: filepath.Join(t.TempDir(), "sshd")}
 	script := filepath.Join(repo, "scripts/testenv/sshd-root.sh")
@@ -297,10 +280,7 @@ func (s *sshd) reload(t *testing.T) {
 // runs there is a busybox applet. It returns that root, on this host.
 func (s *sshd) addBusyboxTarget(t *testing.T) string {
 	t.Helper()
-	bb, err := exec.LookPath("busybox")
-	if err != nil {
-		skipOrFailSSHD(t, "busybox not installed")
-	}
+	bb := testenv.NeedTool(t, "busybox", "the remote script over SSH on a busybox-only target")
 	nested := filepath.Join(s.root, "opt/bbroot")
 	copyFile := func(from, to string) {
 		b, err := os.ReadFile(from)

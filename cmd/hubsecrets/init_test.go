@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/dhparam"
+	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/testenv"
 )
 
 // initRoot is a root file system for init (--root): never this machine's,
@@ -15,9 +16,7 @@ import (
 // /srv/jupyterhub inside it; the returned dir is that path on this machine.
 func initRoot(t *testing.T) (root, dir string) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("hubsecrets init makes root-owned files: run the tests as root")
-	}
+	testenv.NeedRoot(t, "hubsecrets init makes root-owned files")
 	root = t.TempDir()
 	return root, filepath.Join(root, "srv", "jupyterhub")
 }

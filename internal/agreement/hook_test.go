@@ -27,6 +27,7 @@ import (
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/firstboot"
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/layout"
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/params"
+	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/testenv"
 )
 
 // TestHookKeepsWhatCheckPasses is the property that makes the checker and
@@ -40,9 +41,7 @@ import (
 //	(a) every tree the check passes, the hook leaves byte for byte;
 //	(b, c) every tree the hook leaves behind (changed or not) passes.
 func TestHookKeepsWhatCheckPasses(t *testing.T) {
-	if os.Geteuid() != 0 {
-		skipOrFail(t, "the matrix gives files to other owners: run the tests as root")
-	}
+	testenv.NeedRoot(t, "the matrix gives files to other owners")
 	shells := testShells(t)
 	eng, err := checker.NewEngine(context.Background(), checker.Options{})
 	if err != nil {
@@ -483,11 +482,11 @@ func paramsWith(t *testing.T, site map[string]any) params.Params {
 func lookupIDs(t *testing.T, owner, group string) (int, int) {
 	u, err := user.Lookup(owner)
 	if err != nil {
-		skipOrFail(t, "no user "+owner)
+		testenv.Missing(t, "user "+owner, "the matrix gives files to the accounts the parameters name")
 	}
 	g, err := user.LookupGroup(group)
 	if err != nil {
-		skipOrFail(t, "no group "+group)
+		testenv.Missing(t, "group "+group, "the matrix gives files to the accounts the parameters name")
 	}
 	uid, _ := strconv.Atoi(u.Uid)
 	gid, _ := strconv.Atoi(g.Gid)
@@ -505,16 +504,10 @@ type shell struct {
 // applets on PATH.
 func testShells(t *testing.T) []shell {
 	var shells []shell
-	if p, err := exec.LookPath("dash"); err == nil {
-		shells = append(shells, shell{"dash", []string{p}, []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"}})
-	} else {
-		skipOrFail(t, "dash is not installed")
-	}
-	bb, err := exec.LookPath("busybox")
-	if err != nil {
-		skipOrFail(t, "busybox is not installed")
-		return shells
-	}
+	why := "the hook must agree with check under dash and busybox sh"
+	p := testenv.NeedTool(t, "dash", why)
+	shells = append(shells, shell{"dash", []string{p}, []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"}})
+	bb := testenv.NeedTool(t, "busybox", why)
 	list, err := exec.Command(bb, "--list").Output()
 	must(t, err)
 	dir := t.TempDir()
@@ -524,16 +517,6 @@ func testShells(t *testing.T) []shell {
 		}
 	}
 	return append(shells, shell{"busybox", []string{filepath.Join(dir, "busybox"), "sh"}, []string{"PATH=" + dir}})
-}
-
-// skipOrFail skips, unless HUBSECRETS_REQUIRE_TOOLS=1 (CI), where a missing
-// tool or privilege is a failure: nothing may pass by not running.
-func skipOrFail(t *testing.T, why string) {
-	t.Helper()
-	if os.Getenv("HUBSECRETS_REQUIRE_TOOLS") == "1" {
-		t.Fatal(why)
-	}
-	t.Skip(why)
 }
 
 func must(t *testing.T, err error) {

@@ -13,6 +13,7 @@ import (
 	"github.com/hubsecrets/packer-plugin-jupyterhub/checker/facts"
 	"github.com/hubsecrets/packer-plugin-jupyterhub/checker/source"
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/layout"
+	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/testenv"
 )
 
 // TestIdentityAgrees: the collector reads the instance identity as the
@@ -21,9 +22,7 @@ import (
 // run on this boot or not, a container marker, and a transient machine-id,
 // the source the collector names is the one whose id the script records.
 func TestIdentityAgrees(t *testing.T) {
-	if os.Geteuid() != 0 {
-		skipOrFail(t, "the script gives files to root: run the tests as root")
-	}
+	testenv.NeedRoot(t, "the script gives files to root")
 	sh := testShells(t)[0]
 	prm := paramsWith(t, nil)
 	values := [][]string{

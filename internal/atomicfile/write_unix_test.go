@@ -5,6 +5,7 @@ package atomicfile
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -12,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/testenv"
 )
 
 // leave is the Options that leave the owner alone.
@@ -164,7 +167,7 @@ func TestWriteRefuses(t *testing.T) {
 		}, "not a regular file"},
 		{"fifo", func(t *testing.T, dir string) string {
 			if err := syscall.Mkfifo(filepath.Join(dir, "fifo"), 0o600); err != nil {
-				t.Skip(err)
+				testenv.Missing(t, fmt.Sprintf("mkfifo (%v)", err), "a FIFO in place of the file must be refused")
 			}
 			return filepath.Join(dir, "fifo")
 		}, "not a regular file"},
@@ -293,12 +296,11 @@ func stat(t *testing.T, path string) *syscall.Stat_t {
 // leaves the old file whole and no temporary file, and the error does not
 // carry the data.
 func TestWriteFullDisk(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("mounting a tmpfs needs root")
-	}
+	why := "a write to a full file system (a 64 KiB tmpfs) must leave the old file"
+	testenv.NeedRoot(t, why)
 	dir := t.TempDir()
 	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=64k,mode=0700", "tmpfs", dir).CombinedOutput(); err != nil {
-		t.Skipf("mount tmpfs: %v: %s", err, out)
+		testenv.Missing(t, fmt.Sprintf("a tmpfs mount (%v: %s)", err, bytes.TrimSpace(out)), why)
 	}
 	t.Cleanup(func() {
 		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
@@ -331,9 +333,7 @@ func TestWriteFullDisk(t *testing.T) {
 
 // TestWriteReadOnlyDir: nothing is created where the caller may not write.
 func TestWriteReadOnlyDir(t *testing.T) {
-	if os.Geteuid() == 0 {
-		t.Skip("root writes to read-only directories")
-	}
+	testenv.NeedNonRoot(t, "root writes to read-only directories")
 	dir := t.TempDir()
 	if err := os.Chmod(dir, 0o500); err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package checktimer
 import (
 	"bytes"
 	"flag"
+	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/testenv"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -106,13 +107,7 @@ func TestProblems(t *testing.T) {
 // and not, in a root with the host's system units and the executables they
 // name; and systemd-analyze calendar each interval.
 func TestSystemdVerify(t *testing.T) {
-	analyze, err := exec.LookPath("systemd-analyze")
-	if err != nil {
-		if os.Getenv("HUBSECRETS_REQUIRE_TOOLS") == "1" {
-			t.Fatal("systemd-analyze not installed (Debian package systemd), and HUBSECRETS_REQUIRE_TOOLS=1")
-		}
-		t.Skip("systemd-analyze not installed (Debian package systemd)")
-	}
+	analyze := testenv.NeedTool(t, "systemd-analyze", "systemd itself verifies the rendered units (Debian package systemd)")
 	const systemUnits = "/usr/lib/systemd/system"
 	for _, c := range []Config{{}, {Interval: "*:0/15", MetricsDir: "/srv/metrics", Binary: "/opt/hs/hubsecrets", Dir: "/data/s", HubUnit: "hub@main.service"}} {
 		c = c.WithDefaults()
@@ -151,9 +146,7 @@ func TestSystemdVerify(t *testing.T) {
 }
 
 func TestCheckCalendar(t *testing.T) {
-	if _, err := exec.LookPath("systemd-analyze"); err != nil {
-		t.Skip("systemd-analyze not installed")
-	}
+	testenv.NeedTool(t, "systemd-analyze", "systemd itself parses the timer's calendar (Debian package systemd)")
 	if err := CheckCalendar(t.Context(), "hourly"); err != nil {
 		t.Error(err)
 	}

@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/testenv"
 )
 
 // BenchmarkGenerate2048 compares Generate with `openssl dhparam 2048` side
@@ -26,10 +28,7 @@ func BenchmarkGenerate2048(b *testing.B) {
 		b.ReportMetric(float64(tried)/float64(b.N), "candidates/op")
 	})
 	b.Run("openssl", func(b *testing.B) {
-		path, err := exec.LookPath("openssl")
-		if err != nil {
-			b.Skip("openssl not installed")
-		}
+		path := testenv.NeedTool(b, "openssl", "the benchmark compares with openssl dhparam")
 		out := filepath.Join(b.TempDir(), "dhparam.pem")
 		for b.Loop() {
 			if msg, err := exec.Command(path, "dhparam", "-out", out, "2048").CombinedOutput(); err != nil {
@@ -98,10 +97,7 @@ func BenchmarkInspect2048(b *testing.B) {
 			}
 		})
 		b.Run(in.name+"/openssl", func(b *testing.B) {
-			path, err := exec.LookPath("openssl")
-			if err != nil {
-				b.Skip("openssl not installed")
-			}
+			path := testenv.NeedTool(b, "openssl", "the benchmark compares with openssl dhparam -check")
 			file := filepath.Join(b.TempDir(), "dhparam.pem")
 			if err := os.WriteFile(file, in.p.MarshalPEM(), 0o600); err != nil {
 				b.Fatal(err)

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/testenv"
 )
 
 func readTestdata(t testing.TB, name string) []byte {
@@ -21,13 +23,10 @@ func readTestdata(t testing.TB, name string) []byte {
 	return b
 }
 
-// openssl runs the openssl command, skipping the test if it is missing.
+// openssl runs the openssl command; without it the test skips (testenv).
 func openssl(t testing.TB, args ...string) []byte {
 	t.Helper()
-	path, err := exec.LookPath("openssl")
-	if err != nil {
-		t.Skip("openssl not installed")
-	}
+	path := testenv.NeedTool(t, "openssl", "DH parameters are compared with what openssl makes and reads")
 	var stderr bytes.Buffer
 	cmd := exec.Command(path, args...)
 	cmd.Stderr = &stderr

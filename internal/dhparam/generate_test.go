@@ -87,7 +87,7 @@ func TestGenerateSmall(t *testing.T) {
 }
 
 func TestGenerate2048(t *testing.T) {
-	if testing.Short() {
+	if testing.Short() { // time, not the machine
 		t.Skip("a 2048-bit search takes seconds")
 	}
 	p, err := Generate(context.Background(), 2048, GenerateOptions{})

@@ -127,7 +127,7 @@ func TestOakleyPrimesFromPi(t *testing.T) {
 func TestKnownPrimesFlags(t *testing.T) {
 	for _, k := range knownPrimes {
 		t.Run(k.name, func(t *testing.T) {
-			if testing.Short() && k.p.BitLen() > 4096 {
+			if testing.Short() && k.p.BitLen() > 4096 { // time, not the machine
 				t.Skip("slow in -short")
 			}
 			if !k.p.ProbablyPrime(1) {

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/testenv"
 )
 
 // Crafted numbers for the primality tests. Each is built from its
@@ -123,10 +125,7 @@ func fermat(n *big.Int, b int64) bool {
 // fails the test on any other complaint.
 func opensslVerdict(t *testing.T, file string) (prime, safe, generator bool) {
 	t.Helper()
-	path, err := exec.LookPath("openssl")
-	if err != nil {
-		t.Skip("openssl not installed")
-	}
+	path := testenv.NeedTool(t, "openssl", "the primality verdicts are compared with openssl dhparam -check")
 	out, err := exec.Command(path, "dhparam", "-check", "-noout", "-in", file).CombinedOutput()
 	text := string(out)
 	if err == nil && strings.Contains(text, "DH parameters appear to be ok") {
@@ -246,7 +245,7 @@ func TestInspectAgreesWithOpenSSL(t *testing.T) {
 func TestTestSafePrimeKnownPrimes(t *testing.T) {
 	for _, k := range knownPrimes {
 		t.Run(k.name, func(t *testing.T) {
-			if testing.Short() && k.p.BitLen() > 4096 {
+			if testing.Short() && k.p.BitLen() > 4096 { // time, not the machine
 				t.Skip("slow in -short")
 			}
 			if prime, safe := testSafePrime(k.p); !prime || safe != k.safe {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -14,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/layout"
+	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/testenv"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -224,13 +226,11 @@ func TestGolden(t *testing.T) {
 // a root that has the host's system units (for sysinit.target and friends)
 // and a stand-in hub unit, so the drop-in is loaded too.
 func TestSystemdVerify(t *testing.T) {
-	analyze, err := exec.LookPath("systemd-analyze")
-	if err != nil {
-		t.Skip("systemd-analyze not installed (Debian package systemd)")
-	}
+	why := "systemd-analyze verify checks the rendered units (Debian package systemd)"
+	analyze := testenv.NeedTool(t, "systemd-analyze", why)
 	const systemUnits = "/usr/lib/systemd/system"
 	if _, err := os.Stat(filepath.Join(systemUnits, "sysinit.target")); err != nil {
-		t.Skipf("no system units to verify against: %v", err)
+		testenv.Missing(t, fmt.Sprintf("systemd's units (%v)", err), why)
 	}
 	for _, c := range []Config{withDefaults(Config{}), {Dir: "/data/hub-secrets", HubUnit: "hub@main.service", Params: owned("jupyterhub", "jupyterhub")}} {
 		c = c.WithDefaults()

@@ -24,6 +24,7 @@ import (
 
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/layout"
 	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/params"
+	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/testenv"
 )
 
 // These tests run the rendered script, as rendered, under dash with coreutils
@@ -42,7 +43,7 @@ var busyboxDir string
 
 func TestMain(m *testing.M) {
 	os.Exit(func() int {
-		if bb, err := exec.LookPath("busybox"); err == nil {
+		if bb, err := testenv.LookPath("busybox"); err == nil {
 			dir, err := makeBusyboxDir(bb)
 			if err != nil {
 				fmt.Fprintln(os.Stderr, "busybox applets:", err)
@@ -73,12 +74,18 @@ func makeBusyboxDir(bb string) (string, error) {
 	return dir, nil
 }
 
-func testShells() []shell {
+// shellsWhy is what a missing shell leaves out.
+const shellsWhy = "the first-boot script runs under dash and busybox sh, as images do"
+
+// testShells are the shells installed here; each missing one is recorded
+// (testenv: a failure under HUBSECRETS_REQUIRE_TOOLS=1).
+func testShells(t *testing.T) []shell {
+	t.Helper()
 	var shells []shell
-	if p, err := exec.LookPath("dash"); err == nil {
+	if p, ok := testenv.HaveTool(t, "dash", shellsWhy); ok {
 		shells = append(shells, shell{"dash", []string{p}, []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"}})
 	}
-	if busyboxDir != "" {
+	if _, ok := testenv.HaveTool(t, "busybox", shellsWhy); ok && busyboxDir != "" {
 		shells = append(shells, shell{"busybox", []string{filepath.Join(busyboxDir, "busybox"), "sh"}, []string{"PATH=" + busyboxDir}})
 	}
 	return shells
@@ -86,9 +93,10 @@ func testShells() []shell {
 
 // forShells runs test once per shell, at the same time.
 func forShells(t *testing.T, test func(t *testing.T, sh shell)) {
-	shells := testShells()
+	t.Helper()
+	shells := testShells(t)
 	if len(shells) == 0 {
-		t.Skip("neither dash nor busybox is installed")
+		testenv.Missing(t, "dash or busybox", shellsWhy)
 	}
 	runAll(t, len(shells), func(i int) string { return shells[i].name }, func(t *testing.T, i int) { test(t, shells[i]) })
 }
@@ -183,11 +191,11 @@ func currentOwner(t *testing.T) (owner, group string, uid, gid int) {
 	}
 	u, err := user.Current()
 	if err != nil {
-		t.Skipf("cannot name the current user: %v", err)
+		testenv.Missing(t, fmt.Sprintf("a name for the current user (%v)", err), "the script gives the secrets to the user running it")
 	}
 	g, err := user.LookupGroupId(strconv.Itoa(os.Getgid()))
 	if err != nil {
-		t.Skipf("cannot name the current group: %v", err)
+		testenv.Missing(t, fmt.Sprintf("a name for the current group (%v)", err), "the script gives the secrets to the user running it")
 	}
 	return u.Username, g.Name, os.Getuid(), os.Getgid()
 }
@@ -581,6 +589,8 @@ func TestScriptRegenerates(t *testing.T) {
 			change func(*fixture)
 			args   []string
 		}{"cookie owned by someone else", func(f *fixture) { must(f.t, os.Chown(f.path(cookie), 65534, 0)) }, nil})
+	} else {
+		testenv.Lacking(t, "root", "the case of a cookie owned by someone else")
 	}
 	forShells(t, func(t *testing.T, sh shell) {
 		src := newFixture(t, sh)
@@ -738,6 +748,8 @@ func TestScriptRefuses(t *testing.T) {
 			setup func(f *fixture, outside string)
 			want  string
 		}{"dir owned by someone else", func(f *fixture, outside string) { must(f.t, os.Chown(f.dir, 65534, 0)) }, "is not owned by root"})
+	} else {
+		testenv.Lacking(t, "root", "the case of a secrets directory owned by someone else")
 	}
 	forShells(t, func(t *testing.T, sh shell) {
 		src := newFixture(t, sh)
@@ -775,16 +787,15 @@ func TestScriptRefuses(t *testing.T) {
 // TestScriptOtherOwner gives the secrets to a user other than the one
 // running the script, as for a hub that runs as its own user.
 func TestScriptOtherOwner(t *testing.T) {
-	if os.Getuid() != 0 {
-		t.Skip("giving files away needs root")
-	}
+	why := "the script gives the secrets to another user (nobody)"
+	testenv.NeedRoot(t, why)
 	u, err := user.Lookup("nobody")
 	if err != nil {
-		t.Skipf("no user nobody: %v", err)
+		testenv.Missing(t, fmt.Sprintf("user nobody (%v)", err), why)
 	}
 	g, err := user.LookupGroupId(u.Gid)
 	if err != nil {
-		t.Skipf("no group for nobody: %v", err)
+		testenv.Missing(t, fmt.Sprintf("a group for nobody (%v)", err), why)
 	}
 	forShells(t, func(t *testing.T, sh shell) {
 		f := newFixture(t, sh, func(f *fixture) {
@@ -851,7 +862,7 @@ func TestScriptUsage(t *testing.T) {
 func TestScriptLeftovers(t *testing.T) {
 	bootID, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
 	if err != nil {
-		t.Skipf("no boot id: %v", err)
+		testenv.Missing(t, fmt.Sprintf("a boot id (%v)", err), "the script's lock records the boot it was taken in")
 	}
 	dead := deadPID(t)
 	tests := []struct {
@@ -905,7 +916,7 @@ func deadPID(t *testing.T) int {
 func TestScriptWaitsForLock(t *testing.T) {
 	bootID, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
 	if err != nil {
-		t.Skipf("no boot id: %v", err)
+		testenv.Missing(t, fmt.Sprintf("a boot id (%v)", err), "the script's lock records the boot it was taken in")
 	}
 	forShells(t, func(t *testing.T, sh shell) {
 		f := newFixture(t, sh)
@@ -1038,7 +1049,7 @@ func snapshot(f *fixture) map[string]fileState {
 func TestScriptConcurrent(t *testing.T) {
 	bootID, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
 	if err != nil {
-		t.Skipf("no boot id: %v", err)
+		testenv.Missing(t, fmt.Sprintf("a boot id (%v)", err), "the script's lock records the boot it was taken in")
 	}
 	stale := fmt.Sprintf("%d.%s", deadPID(t), strings.TrimSpace(string(bootID)))
 	n := trials(12, 3)
@@ -1079,15 +1090,14 @@ func TestScriptConcurrent(t *testing.T) {
 // TestScriptFullDisk fills the file system the secrets are on: a run that
 // must make secrets fails, says why, and keeps the old ones whole.
 func TestScriptFullDisk(t *testing.T) {
-	if os.Getuid() != 0 {
-		t.Skip("mounting a tmpfs needs root")
-	}
+	why := "a run on a full file system (a 64 KiB tmpfs) keeps the old secrets whole"
+	testenv.NeedRoot(t, why)
 	forShells(t, func(t *testing.T, sh shell) {
 		f := newFixture(t, sh)
 		mnt := filepath.Dir(f.dir)
 		mustMkdir(t, mnt)
 		if err := syscall.Mount("tmpfs", mnt, "tmpfs", 0, "size=64k,mode=0755"); err != nil {
-			t.Skipf("cannot mount a tmpfs: %v", err)
+			testenv.Missing(t, fmt.Sprintf("a tmpfs mount (%v)", err), why)
 		}
 		t.Cleanup(func() {
 			if err := syscall.Unmount(mnt, 0); err != nil {
@@ -1165,7 +1175,7 @@ func fill(t *testing.T, name string) {
 // `hubsecrets init` will.
 func TestRunScript(t *testing.T) {
 	if _, err := os.Stat("/bin/sh"); err != nil {
-		t.Skip("no /bin/sh")
+		testenv.Missing(t, "/bin/sh", "the installed payload runs as hubsecrets init runs it")
 	}
 	root := t.TempDir()
 	owner, group, _, _ := currentOwner(t)

@@ -28,7 +28,7 @@ const (
 func externalFile(t *testing.T, env string) []byte {
 	t.Helper()
 	name := os.Getenv(env)
-	if name == "" {
+	if name == "" { // opt-in: scripts/e2e/nspawn.sh (make e2e) sets it
 		t.Skipf("set %s=FILE to check a report written outside this test (scripts/e2e/nspawn.sh does)", env)
 	}
 	b, err := os.ReadFile(name)

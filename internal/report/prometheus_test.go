@@ -2,7 +2,7 @@ package report
 
 import (
 	"bytes"
-	"os"
+	"github.com/hubsecrets/packer-plugin-jupyterhub/internal/testenv"
 	"os/exec"
 	"strings"
 	"testing"
@@ -16,14 +16,7 @@ func init() { now = func() time.Time { return time.UnixMilli(1767225600123) } }
 // or failing it under HUBSECRETS_REQUIRE_TOOLS=1 (CI).
 func requirePromtool(t *testing.T) string {
 	t.Helper()
-	p, err := exec.LookPath("promtool")
-	if err != nil {
-		if os.Getenv("HUBSECRETS_REQUIRE_TOOLS") == "1" {
-			t.Fatal("promtool not installed (Debian: apt-get install prometheus), and HUBSECRETS_REQUIRE_TOOLS=1")
-		}
-		t.Skip("promtool not installed (Debian's prometheus package; set HUBSECRETS_REQUIRE_TOOLS=1 to make that a failure)")
-	}
-	return p
+	return testenv.NeedTool(t, "promtool", "Prometheus's own tool reads the format and the example rules (Debian package prometheus)")
 }
 
 func prom(t *testing.T, reports []Report, opts Options) string {

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sample roots for the demo and the benchmarks; source it, then call
 # tutorial_root DIR or correct_root DIR (HUBSECRETS must name the binary).
 # Each root has its own etc/passwd and etc/group, as a mounted image would, so
@@ -24,7 +25,7 @@ secret() {
 tutorial_root() {
 	newroot "$1" sudo
 	(
-		cd "$1/srv/jupyterhub"
+		cd "$1/srv/jupyterhub" || exit
 		umask 022
 		touch jupyterhub_cookie_secret && chmod 600 jupyterhub_cookie_secret
 		secret jupyterhub_cookie_secretl && chmod 644 jupyterhub_cookie_secretl
@@ -37,7 +38,7 @@ tutorial_root() {
 correct_root() {
 	newroot "$1" root
 	(
-		cd "$1/srv/jupyterhub"
+		cd "$1/srv/jupyterhub" || exit
 		secret jupyterhub_cookie_secret
 		secret proxy_auth_token
 		"$HUBSECRETS" dhparam --group ffdhe2048 --quiet -o dhparam.pem

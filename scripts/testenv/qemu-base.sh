@@ -219,9 +219,11 @@ build() {
 	configure "$work/root"
 
 	# The kernel and initrd go beside the disk: qemu boots them directly.
-	k=$(ls "$work"/root/boot/vmlinuz-* 2>/dev/null | head -n1)
-	i=$(ls "$work"/root/boot/initrd.img-* 2>/dev/null | head -n1)
-	[ -n "$k" ] && [ -n "$i" ] || die "no kernel or initrd in $work/root/boot (did linux-image-cloud-amd64 install?)"
+	k=$(find "$work/root/boot" -maxdepth 1 -name 'vmlinuz-*' | sort | head -n1)
+	i=$(find "$work/root/boot" -maxdepth 1 -name 'initrd.img-*' | sort | head -n1)
+	if [ -z "$k" ] || [ -z "$i" ]; then
+		die "no kernel or initrd in $work/root/boot (did linux-image-cloud-amd64 install?)"
+	fi
 	cp "$k" "$work/vmlinuz"
 	cp "$i" "$work/initrd.img"
 
