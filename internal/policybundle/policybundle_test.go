@@ -153,4 +153,3 @@ func TestBundleFindingsEqualEngine(t *testing.T) {
 }
 
 func str(v any) string { s, _ := v.(string); return s }
-
