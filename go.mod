@@ -4,7 +4,10 @@ go 1.26.0
 
 replace github.com/zclconf/go-cty => github.com/nywilken/go-cty v1.13.3
 
-require github.com/hashicorp/packer-plugin-sdk v0.6.6
+require (
+	github.com/hashicorp/packer-plugin-sdk v0.6.6
+	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3
+)
 
 require (
 	github.com/agext/levenshtein v1.2.3 // indirect

@@ -292,11 +292,20 @@ func writeReports(e *env, out, format string, reports []report.Report, strict, s
 }
 
 func runFacts(e *env, args []string) int {
-	var scan scanFlags
+	var (
+		scan    scanFlags
+		profile string
+	)
 	fs := newFlagSet(e, "hubsecrets facts [options]", `Prints the facts document (JSON, schema `+facts.Schema+`) that the policy
 evaluates as input: what was observed, never a secret's value. Use it to write
-and test site policies for 'hubsecrets check --policy'.`)
+and test site policies for 'hubsecrets check --policy'.
+
+With --profile the document carries the profile ("profile": "image"), so it
+is the whole input of the policy for opa eval, conftest or an OPA server
+(see docs/opa.md); without it the policy takes the instance profile. Its
+JSON Schema is docs/facts.schema.json.`)
 	scan.register(fs)
+	fs.StringVar(&profile, "profile", "", "put the profile in the document: `instance` or image")
 	if code, stop := parseFlags(e, fs, args); stop {
 		return code
 	}
@@ -305,6 +314,9 @@ and test site policies for 'hubsecrets check --policy'.`)
 	}
 	if err := scan.validate(fs); err != nil {
 		return usageError(e, fs, "%v", err)
+	}
+	if profile != "" && profile != checker.ProfileInstance && profile != checker.ProfileImage {
+		return usageError(e, fs, "--profile %q: want %s or %s", profile, checker.ProfileInstance, checker.ProfileImage)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -325,6 +337,7 @@ and test site policies for 'hubsecrets check --policy'.`)
 		fmt.Fprintf(e.stderr, "hubsecrets facts: %v\n", err)
 		return exitFailure
 	}
+	doc.Profile = profile
 	if err := writeJSON(e.stdout, doc); err != nil {
 		fmt.Fprintf(e.stderr, "hubsecrets facts: %v\n", err)
 		return exitFailure
