@@ -59,7 +59,7 @@ type Document struct {
 	// --profile` sets it so opa eval and conftest need no edit. The engine
 	// always uses its own profile.
 	Profile string `json:"profile,omitempty"`
-	Source Source `json:"source"`
+	Source  Source `json:"source"`
 	// Dir is the secrets directory itself (e.g. /srv/jupyterhub).
 	Dir File `json:"dir"`
 	// Files holds the expected entries of Dir, keyed by CookieSecret,
