@@ -52,7 +52,7 @@ func loadSite(paths []string) ([]siteSource, error) {
 		}
 		for _, r := range sp.roots {
 			if bundle.RootPathsContain([]string{r}, embeddedRoot) {
-				return nil, fmt.Errorf("load policy: bundle %s: its root %q holds data.%s, the embedded policy's package: give the site's bundle its own roots (e.g. \"site\", as `opa build --bundle DIR -r site` writes)", p, r, embeddedRoot)
+				return nil, fmt.Errorf("load policy: bundle %s: its root %q holds data.%s, the embedded policy's package: give the site's bundle its own roots, e.g. a .manifest with {\"roots\": [\"site\"]} and its packages under site", p, r, embeddedRoot)
 			}
 			for _, other := range slices.Sorted(maps.Keys(owner)) {
 				if bundle.RootPathsOverlap(r, other) {
