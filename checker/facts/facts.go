@@ -54,7 +54,12 @@ const (
 // Document is one observation of one root.
 type Document struct {
 	Schema string `json:"schema"`
-	Source Source `json:"source"`
+	// Profile is what the root is, "instance" or "image", as the policy
+	// reads input.profile. Collectors leave it empty; `hubsecrets facts
+	// --profile` sets it so opa eval and conftest need no edit. The engine
+	// always uses its own profile.
+	Profile string `json:"profile,omitempty"`
+	Source  Source `json:"source"`
 	// Dir is the secrets directory itself (e.g. /srv/jupyterhub).
 	Dir File `json:"dir"`
 	// Files holds the expected entries of Dir, keyed by CookieSecret,

@@ -28,6 +28,7 @@ func collect(t *testing.T, tr *testtree.Tree) *facts.Document {
 	if err != nil {
 		t.Fatal(err)
 	}
+	validFacts(t, doc)
 	return doc
 }
 

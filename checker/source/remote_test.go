@@ -98,8 +98,13 @@ func stderrOf(err error) string {
 	return ""
 }
 
+// toJSON is how the tests compare facts; a whole document is also checked
+// against the published schema.
 func toJSON(t *testing.T, v any) string {
 	t.Helper()
+	if doc, ok := v.(*facts.Document); ok {
+		validFacts(t, doc)
+	}
 	b, err := json.MarshalIndent(v, "", " ")
 	if err != nil {
 		t.Fatal(err)

@@ -141,10 +141,11 @@ func TestRemoteCommandSudo(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				doc, err := Collect(context.Background(), fsys, facts.Source{}, opt)
+				doc, err := Collect(context.Background(), fsys, facts.Source{Kind: "ssh", Root: "/", Host: "builder"}, opt)
 				if err != nil || !doc.Files[facts.CookieSecret].Exists || len(doc.Errors) > 0 {
 					t.Fatalf("collected %+v, errors %v (%v)", doc.Files[facts.CookieSecret], doc.Errors, err)
 				}
+				validFacts(t, doc)
 				return
 			}
 			var exit *exec.ExitError

@@ -52,6 +52,7 @@ func factsJSON(t *testing.T, fsys FS, opt Options) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	validFacts(t, doc)
 	dirSize := func(f *facts.File) {
 		if f.Type == facts.TypeDir {
 			f.Size = 0

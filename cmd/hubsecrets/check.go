@@ -227,7 +227,7 @@ func runCheck(e *env, args []string) int {
 	fs.StringVar(&profile, "profile", "instance", "what the root is: `instance` or image")
 	fs.StringVar(&format, "format", "text", "report `FORMAT`: "+report.FormatNames())
 	fs.StringVar(&out, "output", "", "write the report to `FILE` (mode 0644, atomically, never through a symbolic link) instead of standard output")
-	fs.Var(&policies, "policy", "add the Rego policies in `DIR` (repeatable); their deny/warn rules join the report")
+	fs.Var(&policies, "policy", "add the site policies in `PATH` (repeatable): a .rego file, a directory of them, or an OPA bundle (.tar.gz, or a directory with a .manifest); their deny/warn rules join the report")
 	fs.Var(&data, "data", "add a JSON or YAML data `FILE` (repeatable), e.g. to set hubsecrets.params")
 	fs.StringVar(&waivers, "waivers", "", "accept the findings the waivers in `FILE` (YAML or JSON) name until they expire: shown as waived, not failing")
 	fs.BoolVar(&strict, "strict", false, "exit 1 on warnings too")
@@ -326,11 +326,20 @@ func writeReports(e *env, out, format string, reports []report.Report, opts repo
 }
 
 func runFacts(e *env, args []string) int {
-	var scan scanFlags
+	var (
+		scan    scanFlags
+		profile string
+	)
 	fs := newFlagSet(e, "hubsecrets facts [options]", `Prints the facts document (JSON, schema `+facts.Schema+`) that the policy
 evaluates as input: what was observed, never a secret's value. Use it to write
-and test site policies for 'hubsecrets check --policy'.`)
+and test site policies for 'hubsecrets check --policy'.
+
+With --profile the document carries the profile ("profile": "image"), so it
+is the whole input of the policy for opa eval, conftest or an OPA server
+(see docs/opa.md); without it the policy takes the instance profile. Its
+JSON Schema is docs/facts.schema.json.`)
 	scan.register(fs)
+	fs.StringVar(&profile, "profile", "", "put the profile in the document: `instance` or image")
 	if code, stop := parseFlags(e, fs, args); stop {
 		return code
 	}
@@ -339,6 +348,9 @@ and test site policies for 'hubsecrets check --policy'.`)
 	}
 	if err := scan.validate(fs); err != nil {
 		return usageError(e, fs, "%v", err)
+	}
+	if profile != "" && profile != checker.ProfileInstance && profile != checker.ProfileImage {
+		return usageError(e, fs, "--profile %q: want %s or %s", profile, checker.ProfileInstance, checker.ProfileImage)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -359,6 +371,7 @@ and test site policies for 'hubsecrets check --policy'.`)
 		fmt.Fprintf(e.stderr, "hubsecrets facts: %v\n", err)
 		return exitFailure
 	}
+	doc.Profile = profile
 	if err := writeJSON(e.stdout, doc); err != nil {
 		fmt.Fprintf(e.stderr, "hubsecrets facts: %v\n", err)
 		return exitFailure

@@ -106,6 +106,7 @@ func TestCheckConfigFindings(t *testing.T) {
 	if f.code != exitOK || !strings.Contains(f.stdout, `"hub_config"`) || !strings.Contains(f.stdout, `"dhe_suite_names"`) || strings.Contains(f.stdout, inlineToken[:16]) {
 		t.Errorf("facts: exit %d\n%.3000s", f.code, f.stdout)
 	}
+	validFactsOutput(t, f.stdout)
 }
 
 func TestCheckWellConfiguredPasses(t *testing.T) {

@@ -90,6 +90,7 @@ func TestCheckEveryFormatNeverLeaksASecret(t *testing.T) {
 	if r.code != exitOK || !strings.Contains(r.stdout, `"schema": "hubsecrets/facts/v1"`) {
 		t.Fatalf("facts: exit %d %s", r.code, r.stderr)
 	}
+	validFactsOutput(t, r.stdout)
 	assertNoSecret(t, tr, r.stdout)
 }
 

@@ -633,6 +633,7 @@ func TestCheckSSH(t *testing.T) {
 		if r.code != exitOK || !strings.Contains(r.stdout, `"kind": "ssh"`) || !strings.Contains(r.stdout, `"host": "root@`+host+`"`) {
 			t.Errorf("exit %d\n%.500s%s", r.code, r.stdout, r.stderr)
 		}
+		validFactsOutput(t, r.stdout)
 		assertNoSecret(t, secrets, r.stdout)
 	})
 }
