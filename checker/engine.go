@@ -48,8 +48,10 @@ const UserID = "USER"
 type Options struct {
 	// Profile is ProfileInstance (the default when empty) or ProfileImage.
 	Profile string
-	// PolicyDirs are directories (or single files) of site Rego policies.
-	// Their .rego files are loaded recursively, *_test.rego files skipped.
+	// PolicyDirs are site policies: .rego files, directories of them
+	// (loaded recursively, *_test.rego files skipped), or OPA bundles (a
+	// gzipped tarball, or a directory with a .manifest), whose data joins
+	// data. A path that holds none of these is an error.
 	PolicyDirs []string
 	// DataFiles are JSON or YAML files (or directories of them) merged into
 	// data, as opa eval --data does; e.g. {"hubsecrets": {"params": {...}}}
@@ -74,6 +76,8 @@ type Engine struct {
 	sources []ruleSource
 	rules   []report.Rule
 	titles  map[string]string
+	// revision is PolicyRevision's answer (revision.go).
+	revision string
 }
 
 // ruleSource is one deny or warn rule of one package.
@@ -96,13 +100,25 @@ func NewEngine(ctx context.Context, opt Options) (*Engine, error) {
 		return nil, fmt.Errorf("unknown profile %q: want %s or %s", profile, ProfileInstance, ProfileImage)
 	}
 
-	modules, err := loadModules(opt.PolicyDirs)
+	site, err := loadSite(opt.PolicyDirs)
+	if err != nil {
+		return nil, err
+	}
+	modules, err := loadModules(site)
 	if err != nil {
 		return nil, err
 	}
 	documents, err := loadData(opt.DataFiles)
 	if err != nil {
 		return nil, err
+	}
+	for i, sp := range site {
+		if err := mergeData(documents, sp.data, ""); err != nil {
+			return nil, fmt.Errorf("load policy: bundle %s: %w", opt.PolicyDirs[i], err)
+		}
+	}
+	if err := checkDataShape(documents); err != nil {
+		return nil, fmt.Errorf("load data from %s: %w", strings.Join(append(slices.Clone(opt.DataFiles), opt.PolicyDirs...), ", "), err)
 	}
 	if len(opt.Params) > 0 {
 		overlayParams(documents, opt.Params)
@@ -117,7 +133,7 @@ func NewEngine(ctx context.Context, opt Options) (*Engine, error) {
 		return nil, err
 	}
 
-	e := &Engine{profile: profile, titles: map[string]string{}}
+	e := &Engine{profile: profile, titles: map[string]string{}, revision: policyRevision(site)}
 	e.sources, e.rules = findingRules(compiler)
 	for _, r := range e.rules {
 		e.titles[r.ID] = r.Title
@@ -202,9 +218,9 @@ func remarshal(from any, v any) error {
 	return json.Unmarshal(b, v)
 }
 
-// loadModules parses the embedded policy and the site's policies, with
-// METADATA annotations, as Rego v1.
-func loadModules(dirs []string) (map[string]*ast.Module, error) {
+// loadModules parses the embedded policy, with METADATA annotations, as
+// Rego v1, and adds the site's (loadSite).
+func loadModules(site []siteSource) (map[string]*ast.Module, error) {
 	opts := ast.ParserOptions{RegoVersion: ast.RegoV1, ProcessAnnotation: true}
 	modules := map[string]*ast.Module{}
 	for name, src := range policy.Modules() {
@@ -214,40 +230,10 @@ func loadModules(dirs []string) (map[string]*ast.Module, error) {
 		}
 		modules[name] = m
 	}
-	if len(dirs) == 0 {
-		return modules, nil
-	}
-	res, err := loader.NewFileLoader().
-		WithProcessAnnotation(true).
-		WithRegoVersion(ast.RegoV1).
-		Filtered(dirs, func(_ string, info fs.FileInfo, _ int) bool {
-			// Load only policies: no tests, no data files found in the dirs.
-			return !info.IsDir() && (filepath.Ext(info.Name()) != ".rego" || policy.IsTest(info.Name()))
-		})
-	if err != nil {
-		return nil, fmt.Errorf("load policy: %w", err)
-	}
-	for _, d := range dirs {
-		if !holdsModule(res.Modules, d) {
-			return nil, fmt.Errorf("load policy: %s holds no Rego policy (.rego files other than *_test.rego): give a directory or file of site policies", d)
-		}
-	}
-	for name, f := range res.Modules {
-		modules[name] = f.Parsed
+	for _, sp := range site {
+		maps.Copy(modules, sp.modules)
 	}
 	return modules, nil
-}
-
-// holdsModule reports whether a module was loaded from path or below it.
-func holdsModule(mods map[string]*loader.RegoFile, p string) bool {
-	clean := filepath.Clean(p)
-	for _, m := range mods {
-		n := filepath.Clean(m.Name)
-		if n == clean || strings.HasPrefix(n, clean+string(filepath.Separator)) {
-			return true
-		}
-	}
-	return false
 }
 
 // loadData loads JSON and YAML data files into one document, as opa eval

@@ -210,7 +210,7 @@ func runCheck(e *env, args []string) int {
 	fs.StringVar(&profile, "profile", "instance", "what the root is: `instance` or image")
 	fs.StringVar(&format, "format", "text", "report `FORMAT`: "+report.FormatNames())
 	fs.StringVar(&out, "output", "", "write the report to `FILE` (mode 0644, atomically, never through a symbolic link) instead of standard output")
-	fs.Var(&policies, "policy", "add the Rego policies in `DIR` (repeatable); their deny/warn rules join the report")
+	fs.Var(&policies, "policy", "add the site policies in `PATH` (repeatable): a .rego file, a directory of them, or an OPA bundle (.tar.gz, or a directory with a .manifest); their deny/warn rules join the report")
 	fs.Var(&data, "data", "add a JSON or YAML data `FILE` (repeatable), e.g. to set hubsecrets.params")
 	fs.BoolVar(&strict, "strict", false, "exit 1 on warnings too")
 	if code, stop := parseFlags(e, fs, args); stop {
