@@ -7,7 +7,7 @@ CACHE      := $(or $(HUBSECRETS_CACHE),.cache)
 PACKER_SDC := $(CACHE)/bin/packer-sdc
 PLUGIN     := packer-plugin-jupyterhub
 
-.PHONY: docs-example help build plugin install e2e e2e-vm e2e-provisioner bench-provision demo test lint fmt vet staticcheck bench bench-check bench-dhcheck bench-scan bench-dhparam fuzz generate clean
+.PHONY: docs-example help build plugin install e2e e2e-vm e2e-provisioner bench-provision demo test lint fmt vet staticcheck bench bench-check bench-dhcheck bench-scan bench-dhparam fuzz generate clean release-snapshot e2e-release actionlint
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -21,7 +21,7 @@ demo: build ## lay out the tutorial's tree and a correct one, check both
 test: ## run the full test suite (Go and Rego)
 	$(GO) test -count=1 -timeout 40m ./...
 
-lint: fmt vet staticcheck docs-example ## gofmt, go vet and staticcheck must be clean; the documented example is the one e2e builds
+lint: fmt vet staticcheck docs-example actionlint ## gofmt, go vet, staticcheck and actionlint must be clean; the documented example is the one e2e builds
 
 fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -38,6 +38,14 @@ $(BIN)/staticcheck: tools/go.mod tools/go.sum
 
 staticcheck: $(BIN)/staticcheck
 	$(BIN)/staticcheck ./...
+
+$(BIN)/actionlint: tools/go.mod tools/go.sum
+	cd tools && $(GO) build -o ../$(BIN)/actionlint github.com/rhysd/actionlint/cmd/actionlint
+
+# The workflows only: a composite action.yml at the root is checked through
+# the workflows that use it. With shellcheck on PATH, run: blocks are checked too.
+actionlint: $(BIN)/actionlint
+	$(BIN)/actionlint .github/workflows/*.yml
 
 bench: bench-check bench-dhcheck ## run the Go benchmarks (policy evaluation, collector, DH generation and check vs openssl)
 	$(GO) test -run='^$$' -bench=. -benchtime=3x ./internal/dhparam
@@ -88,6 +96,20 @@ e2e: build plugin ## packer build, then boot instances with systemd-nspawn and D
 
 e2e-vm: build plugin ## packer build with the qemu builder (TCG), boot the image three times, check the disks (root)
 	@scripts/e2e/vm.sh
+
+# API_VERSION and the snapshot's version come from the built plugin's
+# describe, as in .github/workflows/release.yml; the policy bundle is copied
+# next to the other assets (goreleaser's before hook cannot write into dist/).
+release-snapshot: plugin ## goreleaser --snapshot into dist/: plugin zips, SHA256SUMS, CLI archives, policy bundle
+	@gr=$$(scripts/testenv/goreleaser.sh) && d=$$($(BIN)/$(PLUGIN) describe) && \
+	api=$$(jq -r .api_version <<<"$$d") && ver=$$(jq -r .version <<<"$$d") && ver=$${ver%%-*} && \
+	echo "release-snapshot: version $$ver, plugin API $$api" && \
+	API_VERSION=$$api SNAPSHOT_VERSION=$$ver $$gr release --snapshot --clean && \
+	cp bin/release/hubsecrets-policy_v$$ver.tar.gz dist/ && \
+	(cd dist && sha256sum -c --quiet packer-plugin-jupyterhub_v$${ver}_SHA256SUMS)
+
+e2e-release: ## make release-snapshot, install its linux/amd64 zip, packer init offline, packer build against a chrooted sshd (root)
+	@scripts/e2e/release.sh
 
 clean:
 	rm -rf $(BIN) dist
