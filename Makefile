@@ -100,11 +100,12 @@ e2e-vm: build plugin ## packer build with the qemu builder (TCG), boot the image
 # API_VERSION and the snapshot's version come from the built plugin's
 # describe, as in .github/workflows/release.yml; the policy bundle is copied
 # next to the other assets (goreleaser's before hook cannot write into dist/).
+# GORELEASER_FLAGS=--single-target builds for this machine's platform only.
 release-snapshot: plugin ## goreleaser --snapshot into dist/: plugin zips, SHA256SUMS, CLI archives, policy bundle
 	@gr=$$(scripts/testenv/goreleaser.sh) && d=$$($(BIN)/$(PLUGIN) describe) && \
 	api=$$(jq -r .api_version <<<"$$d") && ver=$$(jq -r .version <<<"$$d") && ver=$${ver%%-*} && \
 	echo "release-snapshot: version $$ver, plugin API $$api" && \
-	API_VERSION=$$api SNAPSHOT_VERSION=$$ver $$gr release --snapshot --clean && \
+	API_VERSION=$$api SNAPSHOT_VERSION=$$ver $$gr release --snapshot --clean $(GORELEASER_FLAGS) && \
 	cp bin/release/hubsecrets-policy_v$$ver.tar.gz dist/ && \
 	(cd dist && sha256sum -c --quiet packer-plugin-jupyterhub_v$${ver}_SHA256SUMS)
 

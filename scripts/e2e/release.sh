@@ -8,6 +8,10 @@
 # the chrooted sshd of scripts/testenv/sshd-root.sh, and checks the built root
 # with the snapshot's own CLI (`hubsecrets check --root --profile image`).
 #
+# E2E_RELEASE_SINGLE_TARGET=1 builds the snapshot for linux/amd64 only
+# (goreleaser --single-target, on an amd64 Linux host): a quicker local run;
+# CI builds every platform.
+#
 # Needs root (chroot, sshd, unshare -n), debootstrap once, python3, jq, ip
 # (iproute2), and Packer from scripts/testenv/packer.sh. Env: HUBSECRETS_CACHE.
 set -euo pipefail
@@ -46,7 +50,14 @@ trap cleanup EXIT
 # 1. The snapshot, checked against its own checksums.
 packer=$(scripts/testenv/packer.sh)
 phase "Packer ready: $("$packer" version | head -n1)"
-make --no-print-directory release-snapshot >"$work/snapshot.log" 2>&1 ||
+plugin_targets=(linux_amd64 linux_arm64 darwin_amd64 darwin_arm64 windows_amd64 windows_arm64 freebsd_amd64 freebsd_arm64)
+cli_targets=(linux_amd64 linux_arm64 darwin_amd64 darwin_arm64)
+flags=
+if [ "${E2E_RELEASE_SINGLE_TARGET:-}" = 1 ]; then
+	[ "$(uname -s -m)" = "Linux x86_64" ] || die "E2E_RELEASE_SINGLE_TARGET=1 needs an amd64 Linux host"
+	plugin_targets=(linux_amd64) cli_targets=(linux_amd64) flags=--single-target
+fi
+make --no-print-directory release-snapshot GORELEASER_FLAGS="$flags" >"$work/snapshot.log" 2>&1 ||
 	{ tail -n 40 "$work/snapshot.log" >&2; die "make release-snapshot failed (log above)"; }
 version=$(jq -r .version dist/metadata.json)
 sums=packer-plugin-jupyterhub_v${version}_SHA256SUMS
@@ -54,10 +65,10 @@ sums=packer-plugin-jupyterhub_v${version}_SHA256SUMS
 (cd dist && sha256sum -c --strict "$sums") >"$work/sums.log" || { cat "$work/sums.log" >&2; die "dist/$sums does not match"; }
 # Every asset is in the sums, and the sums name nothing else.
 want=()
-for p in linux_amd64 linux_arm64 darwin_amd64 darwin_arm64 windows_amd64 windows_arm64 freebsd_amd64 freebsd_arm64; do
+for p in "${plugin_targets[@]}"; do
 	want+=("packer-plugin-jupyterhub_v${version}_x5.0_$p.zip")
 done
-for p in linux_amd64 linux_arm64 darwin_amd64 darwin_arm64; do
+for p in "${cli_targets[@]}"; do
 	want+=("hubsecrets_v${version}_$p.tar.gz")
 done
 want+=("hubsecrets-policy_v$version.tar.gz")
