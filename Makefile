@@ -100,7 +100,7 @@ e2e-vm: build plugin ## packer build with the qemu builder (TCG), boot the image
 # API_VERSION and the snapshot's version come from the built plugin's
 # describe, as in .github/workflows/release.yml; the policy bundle is copied
 # next to the other assets (goreleaser's before hook cannot write into dist/).
-# GORELEASER_FLAGS=--single-target builds for this machine's platform only.
+# GORELEASER_FLAGS: more goreleaser release flags (e.g. --config FILE).
 release-snapshot: plugin ## goreleaser --snapshot into dist/: plugin zips, SHA256SUMS, CLI archives, policy bundle
 	@gr=$$(scripts/testenv/goreleaser.sh) && d=$$($(BIN)/$(PLUGIN) describe) && \
 	api=$$(jq -r .api_version <<<"$$d") && ver=$$(jq -r .version <<<"$$d") && ver=$${ver%%-*} && \

@@ -9,7 +9,7 @@
 # with the snapshot's own CLI (`hubsecrets check --root --profile image`).
 #
 # E2E_RELEASE_SINGLE_TARGET=1 builds the snapshot for linux/amd64 only
-# (goreleaser --single-target, on an amd64 Linux host): a quicker local run;
+# (.goreleaser.yaml with goos/goarch narrowed, on an amd64 Linux host): a quicker local run;
 # CI builds every platform.
 #
 # Needs root (chroot, sshd, unshare -n), debootstrap once, python3, jq, ip
@@ -55,7 +55,11 @@ cli_targets=(linux_amd64 linux_arm64 darwin_amd64 darwin_arm64)
 flags=
 if [ "${E2E_RELEASE_SINGLE_TARGET:-}" = 1 ]; then
 	[ "$(uname -s -m)" = "Linux x86_64" ] || die "E2E_RELEASE_SINGLE_TARGET=1 needs an amd64 Linux host"
-	plugin_targets=(linux_amd64) cli_targets=(linux_amd64) flags=--single-target
+	# `goreleaser release` has no --single-target: the same config, one platform.
+	mkdir -p bin/release
+	sed -e 's/^\([[:space:]]*goos:\) \[.*\]$/\1 [linux]/' -e 's/^\([[:space:]]*goarch:\) \[.*\]$/\1 [amd64]/' \
+		.goreleaser.yaml >bin/release/goreleaser-linux-amd64.yaml
+	plugin_targets=(linux_amd64) cli_targets=(linux_amd64) flags="--config bin/release/goreleaser-linux-amd64.yaml"
 fi
 make --no-print-directory release-snapshot GORELEASER_FLAGS="$flags" >"$work/snapshot.log" 2>&1 ||
 	{ tail -n 40 "$work/snapshot.log" >&2; die "make release-snapshot failed (log above)"; }
