@@ -7,7 +7,7 @@ CACHE      := $(or $(HUBSECRETS_CACHE),.cache)
 PACKER_SDC := $(CACHE)/bin/packer-sdc
 PLUGIN     := packer-plugin-jupyterhub
 
-.PHONY: docs-example help build plugin install e2e e2e-vm e2e-provisioner bench-provision demo test lint fmt vet staticcheck bench bench-check bench-dhcheck bench-scan bench-dhparam fuzz generate generate-policy-docs tidy shellcheck regal clean lint-ci
+.PHONY: docs-example help build plugin install e2e e2e-vm e2e-provisioner bench-provision demo test lint fmt vet staticcheck bench bench-check bench-dhcheck bench-scan bench-dhparam fuzz generate generate-policy-docs tidy shellcheck regal actionlint clean release-snapshot e2e-release
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -32,11 +32,7 @@ test: ## run the test suite (Go and Rego; PKGS=./checker/... for part), then lis
 	fi; exit $$rc
 
 lint: fmt vet staticcheck docs-example ## gofmt, go vet and staticcheck must be clean; the documented example is the one e2e builds
-lint: tidy shellcheck regal ## also: go.mod tidy, shellcheck on the scripts and the rendered first-boot script, Regal on policy/
-
-lint-ci: ## actionlint v1.7.12 on the workflows (checks their use of action.yml), shellcheck on scripts/ci
-	$(GO) run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12 -shellcheck=$$(command -v shellcheck) .github/workflows/*.yml examples/ci/github-actions.yml
-	shellcheck -x scripts/ci/*.sh
+lint: tidy shellcheck regal actionlint ## also: go.mod tidy, shellcheck on the scripts and the rendered first-boot script, Regal on policy/, actionlint on the workflows
 
 fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -66,6 +62,15 @@ $(BIN)/regal: tools/go.mod tools/go.sum
 
 regal: $(BIN)/regal ## Regal (the Rego linter) on policy/, configured in .regal/config.yaml
 	$(BIN)/regal lint policy/
+
+$(BIN)/actionlint: tools/go.mod tools/go.sum
+	cd tools && $(GO) build -o ../$(BIN)/actionlint github.com/rhysd/actionlint/cmd/actionlint
+
+# The workflows, and the example that uses action.yml (actionlint checks a
+# composite action through the workflows that use it: its inputs). With
+# shellcheck on PATH, run: blocks are checked too.
+actionlint: $(BIN)/actionlint
+	$(BIN)/actionlint .github/workflows/*.yml examples/ci/github-actions.yml
 
 bench: bench-check bench-dhcheck ## run the Go benchmarks (policy evaluation, collector, DH generation and check vs openssl)
 	$(GO) test -run='^$$' -bench=. -benchtime=3x ./internal/dhparam
@@ -119,6 +124,21 @@ e2e: build plugin ## packer build, then boot instances with systemd-nspawn and D
 
 e2e-vm: build plugin ## packer build with the qemu builder (TCG), boot the image three times, check the disks (root)
 	@scripts/e2e/vm.sh
+
+# API_VERSION and the snapshot's version come from the built plugin's
+# describe, as in .github/workflows/release.yml; the policy bundle is copied
+# next to the other assets (goreleaser's before hook cannot write into dist/).
+# GORELEASER_FLAGS: more goreleaser release flags (e.g. --config FILE).
+release-snapshot: plugin ## goreleaser --snapshot into dist/: plugin zips, SHA256SUMS, CLI archives, policy bundle
+	@gr=$$(scripts/testenv/goreleaser.sh) && d=$$($(BIN)/$(PLUGIN) describe) && \
+	api=$$(jq -r .api_version <<<"$$d") && ver=$$(jq -r .version <<<"$$d") && ver=$${ver%%-*} && \
+	echo "release-snapshot: version $$ver, plugin API $$api" && \
+	API_VERSION=$$api SNAPSHOT_VERSION=$$ver $$gr release --snapshot --clean $(GORELEASER_FLAGS) && \
+	cp bin/release/hubsecrets-policy_v$$ver.tar.gz dist/ && \
+	(cd dist && sha256sum -c --quiet packer-plugin-jupyterhub_v$${ver}_SHA256SUMS)
+
+e2e-release: ## make release-snapshot, install its linux/amd64 zip, packer init offline, packer build against a chrooted sshd (root)
+	@scripts/e2e/release.sh
 
 clean:
 	rm -rf $(BIN) dist

@@ -9,6 +9,10 @@ integration {
     readme_location = "./README.md"
     external_url    = "https://github.com/hubsecrets/packer-plugin-jupyterhub"
   }
+  license {
+    type = "MPL-2.0"
+    url  = "https://github.com/hubsecrets/packer-plugin-jupyterhub/blob/main/LICENSE"
+  }
   component {
     type = "provisioner"
     name = "JupyterHub secrets"
