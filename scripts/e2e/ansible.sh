@@ -7,7 +7,7 @@
 #      its sha256 verified), runs init and the check: every host changed;
 #   2. as builder with become: the same play reports changed=0 everywhere;
 #   3. check mode, the local binary instead of the archive: changed=0;
-#   4. the findings the module returns equal `hubsecrets check --hosts` on
+#   4. the findings the module returns (written out by the play) equal `hubsecrets check --hosts` on
 #      the same hosts (ids, severities, paths per host), on the clean fleet
 #      and after chmod 0644 of a secret on a few hosts, and the check task
 #      fails on exactly those hosts;
@@ -127,11 +127,14 @@ fi
 grep -q "checksum mismatch\|did not match" "$tmp/bad-sum.log" || { tail -n 20 "$tmp/bad-sum.log" >&2; die "the wrong sha256 failed for another reason"; }
 say "a wrong sha256 is refused"
 
-# findings_ansible NAME: "PORT ID SEVERITY PATH" lines from the json callback.
+# findings_ansible NAME: "PORT ID SEVERITY PATH" lines from what the module
+# returned, written out by the play (tmp/NAME.findings/hN.json).
 findings_ansible() {
-	jq -r '.plays[0].tasks[0].hosts | to_entries[] | .key as $h | .value.findings[]? |
-		"\($h) \(.id) \(.severity) \(.path)"' "$tmp/$1.json" |
-		while read -r h rest; do echo "$(sed -n "${h#h}p" "$fleet/ports") $rest"; done | sort
+	local f h
+	for f in "$tmp/$1.findings"/h*.json; do
+		h=$(basename "$f" .json)
+		jq -r --arg p "$(sed -n "${h#h}p" "$fleet/ports")" '.findings[] | "\($p) \(.id) \(.severity) \(.path)"' "$f"
+	done | sort
 }
 # findings_cli NAME: the same from hubsecrets check --hosts (JSON Lines).
 findings_cli() {
@@ -140,10 +143,10 @@ findings_cli() {
 compare() { # NAME: run both, compare, and check each saw every host
 	local name=$1 rc=0
 	say "comparing the module's findings with hubsecrets check --hosts ($name)"
-	ANSIBLE_STDOUT_CALLBACK=json ansible-playbook -i "$tmp/builder.ini" ansible/tests/e2e/check.yml \
-		-e e2e_become=true -e e2e_fail_on_deny=false >"$tmp/$name.json" 2>"$tmp/$name.json.err" ||
-		{ cat "$tmp/$name.json.err" >&2; die "$name: the check play failed"; }
-	[ "$(jq '.plays[0].tasks[0].hosts | length' "$tmp/$name.json")" -eq "$HOSTS" ] || die "$name: the play did not answer for every host"
+	mkdir -p "$tmp/$name.findings"
+	play "$name" "$tmp/builder.ini" check.yml -e e2e_become=true -e e2e_fail_on_deny=false \
+		-e "e2e_findings_dir=$tmp/$name.findings" || { tail -n 40 "$tmp/$name.log" >&2; die "$name: the check play failed"; }
+	[ "$(find "$tmp/$name.findings" -name 'h*.json' | wc -l)" -eq "$HOSTS" ] || die "$name: the play did not answer for every host"
 	"$bin" check --hosts "$tmp/hosts" --identity "$fleet/id_ed25519" --known-hosts "$fleet/known_hosts" \
 		--format json --parallel 16 >"$tmp/$name.jsonl" 2>"$tmp/$name.cli.err" || rc=$?
 	[ "$rc" -le 1 ] || { cat "$tmp/$name.cli.err" >&2; die "$name: hubsecrets check --hosts could not check (exit $rc)"; }
@@ -185,7 +188,7 @@ for ((i = 1; i <= HOSTS; i++)); do
 	for f in jupyterhub_cookie_secret proxy_auth_token; do
 		s=$(tr -d '\n' <"$fleet/h$i/root/srv/jupyterhub/$f")
 		[ ${#s} -ge 32 ] || die "host $i: $f is not a secret (${#s} characters)"
-		if grep -rlF -- "$s" "$tmp"/*.log "$tmp"/*.json "$tmp"/*.jsonl "$tmp"/*.err 2>/dev/null | grep -q .; then
+		if grep -rlF -- "$s" "$tmp"/*.log "$tmp"/*.findings "$tmp"/*.jsonl "$tmp"/*.err 2>/dev/null | grep -q .; then
 			die "host $i: a secret value appears in the output"
 		fi
 	done
