@@ -125,7 +125,7 @@ profile:
   description: The profile the check used.
   returned: always
   type: str
-rc:
+exit_status:
   description: The exit status of hubsecrets check (0 pass, 1 deny, 2 could not check).
   returned: always
   type: int
@@ -163,7 +163,7 @@ def main():
 
     rc, stdout, stderr = module.run_command(cmd)
     rep = parse_report(stdout)
-    result = dict(changed=False, rc=rc, passed=rc == EXIT_OK, findings=[],
+    result = dict(changed=False, exit_status=rc, passed=rc == EXIT_OK, findings=[],
                   summary={'deny': 0, 'warn': 0}, profile=p['profile'])
     if rep is not None:
         result.update(findings=rep['findings'], summary=rep['summary'])

@@ -95,7 +95,7 @@ passed:
   description: Whether the check of the result passed (true whenever the task succeeds; null in check mode, where nothing is checked after a dry run).
   returned: always
   type: bool
-rc:
+exit_status:
   description: The exit status of hubsecrets init (0 done and passing, 1 the check found a problem, 2 could not be done).
   returned: always
   type: int
@@ -165,7 +165,7 @@ def main():
 
     rc, stdout, stderr = module.run_command(cmd)
     done = actions(stdout)
-    result = dict(changed=False, rc=rc, actions=done, passed=rc == EXIT_OK)
+    result = dict(changed=False, exit_status=rc, actions=done, passed=rc == EXIT_OK)
     if rc not in (EXIT_OK, EXIT_DENY):
         module.fail_json(msg='hubsecrets init could not be done (nothing was changed): %s'
                          % tool_error(stderr, 'exit status %d' % rc), **result)
