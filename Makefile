@@ -7,7 +7,7 @@ CACHE      := $(or $(HUBSECRETS_CACHE),.cache)
 PACKER_SDC := $(CACHE)/bin/packer-sdc
 PLUGIN     := packer-plugin-jupyterhub
 
-.PHONY: docs-example help build plugin install e2e e2e-vm e2e-provisioner bench-provision demo test lint fmt vet staticcheck bench bench-check bench-dhcheck bench-scan bench-dhparam fuzz generate generate-policy-docs tidy shellcheck regal actionlint clean release-snapshot e2e-release
+.PHONY: docs-example help build plugin install e2e e2e-vm e2e-provisioner bench-provision demo test lint fmt vet staticcheck bench bench-check bench-dhcheck bench-scan bench-dhparam fuzz generate generate-policy-docs tidy shellcheck regal actionlint clean release-snapshot e2e-release e2e-ansible ansible-collection ansible-lint bench-fleet
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -118,6 +118,19 @@ install: plugin ## install the plugin into the local Packer (packer plugins inst
 
 e2e-provisioner: ## real packer builds against a chrooted sshd on 127.0.0.1 (root, debootstrap; builds Packer v1.15.0 once)
 	PACKER_ACC=1 $(GO) test -count=1 -run TestAcc -v -timeout 30m ./provisioner
+
+ansible-collection: ## build the Ansible collection hubsecrets.jupyterhub into dist/ansible/ (ansible-galaxy; not committed)
+	ansible-galaxy collection build ansible --force --output-path dist/ansible
+
+# --offline: no network (nothing to install, no version check).
+ansible-lint: ## Debian's ansible-lint on the Ansible collection
+	cd ansible && ansible-lint --offline
+
+e2e-ansible: ansible-lint ## the Ansible collection against 20 loopback hosts, as root and with become; compared with check --hosts (root)
+	@scripts/e2e/ansible.sh
+
+bench-fleet: ## Ansible forks 1 vs 16 vs check --hosts --parallel 1 vs 16 on 20 loopback hosts (root; HOSTS, N)
+	@scripts/bench-fleet.sh $(N)
 
 e2e: build plugin ## packer build, then boot instances with systemd-nspawn and Debian's real jupyterhub (root)
 	@scripts/e2e/nspawn.sh

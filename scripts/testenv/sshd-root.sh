@@ -22,7 +22,10 @@
 # Needs root and debootstrap (apt-get install debootstrap). Env:
 # HUBSECRETS_CACHE (default REPO/.cache), DEBIAN_MIRROR (default: apt's),
 # HUBSECRETS_SSH_TARBALL (serve this root tarball instead of the minimal one,
-# e.g. scripts/testenv/hub-root.sh's; it needs openssh-server and sudo).
+# e.g. scripts/testenv/hub-root.sh's; it needs openssh-server and sudo),
+# SSHD_ROOT_PACKAGES (more packages for the built root, comma separated, e.g.
+# python3 for Ansible's modules: cached as its own tarball, so the minimal
+# root's users are not affected).
 set -eu
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -30,7 +33,11 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 . "$repo/scripts/testenv/lib.sh"
 cache=${HUBSECRETS_CACHE:-$repo/.cache}
 suite=bookworm
-tarball=$cache/rootfs/$suite-sshd.tar.gz
+extra=${SSHD_ROOT_PACKAGES:-}
+case $extra in *[!a-z0-9.+,-]*) echo "sshd-root.sh: SSHD_ROOT_PACKAGES=$extra: want package names separated by commas" >&2; exit 1 ;; esac
+# Each package set is its own cached root: bookworm-sshd.tar.gz for none,
+# bookworm-sshd+python3.tar.gz for python3, and so on.
+tarball=$cache/rootfs/$suite-sshd${extra:+"+$(echo "$extra" | tr , +)"}.tar.gz
 
 die() { echo "sshd-root.sh: $*" >&2; exit 1; }
 say() { echo "sshd-root.sh: $*" >&2; }
@@ -46,8 +53,8 @@ build() {
 	# sure nothing stays mounted if it is interrupted.
 	trap 'umount_under "$work/root"; rm -rf "$work"' EXIT INT TERM
 	mirror_url=$(mirror) || exit 2
-	say "debootstrap $suite (minbase + openssh-server, sudo) from $mirror_url"
-	debootstrap --variant=minbase --include=openssh-server,sudo "$suite" "$work/root" "$mirror_url" >"$work/log" 2>&1 ||
+	say "debootstrap $suite (minbase + openssh-server, sudo${extra:+,$extra}) from $mirror_url"
+	debootstrap --variant=minbase --include=openssh-server,sudo${extra:+,$extra} "$suite" "$work/root" "$mirror_url" >"$work/log" 2>&1 ||
 		{ tail -n 20 "$work/log" >&2; die "debootstrap failed (log above)"; }
 	umount_under "$work/root"
 	# Host keys and caches are per copy, not per tarball.
