@@ -190,7 +190,8 @@ Sources (one kind at a time): --root DIR (default /), --tar FILE, or hosts
 with --ssh and --hosts. A host is resolved as ssh(1) resolves it
 (~/.ssh/config: HostName, Port, User, IdentityFile, ProxyJump), reached with
 golang.org/x/crypto/ssh (keys from --identity, IdentityFile and ssh-agent;
-every hop's host key checked against known_hosts) and scanned with one command, as root or through 'sudo -n'. Several hosts are
+every hop's host key checked against known_hosts) and scanned with one
+command, as root or through 'sudo -n'. Several hosts are
 scanned --parallel at a time, each on its own: --format json then prints one
 JSON object a line, the other formats group findings by host. A host that
 cannot be scanned is named on stderr with the reason, and in the report as
