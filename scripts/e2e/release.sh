@@ -9,8 +9,9 @@
 # with the snapshot's own CLI (`hubsecrets check --root --profile image`).
 #
 # E2E_RELEASE_SINGLE_TARGET=1 builds the snapshot for linux/amd64 only
-# (.goreleaser.yaml with goos/goarch narrowed, on an amd64 Linux host): a quicker local run;
-# CI builds every platform.
+# (.goreleaser.yaml with goos/goarch narrowed, on an amd64 Linux host): .ci/run
+# sets it, as the eight platforms take about 20 minutes on two cores; the
+# release workflow builds them all.
 #
 # Needs root (chroot, sshd, unshare -n), debootstrap once, python3, jq, ip
 # (iproute2), and Packer from scripts/testenv/packer.sh. Env: HUBSECRETS_CACHE.
