@@ -27,7 +27,7 @@ test: ## run the test suite (Go and Rego; PKGS=./checker/... for part), then lis
 	echo "$(GO) test -count=1 -timeout 40m $(PKGS)"; \
 	HUBSECRETS_SKIP_LOG=$$log $(GO) test -count=1 -timeout 40m $(PKGS); rc=$$?; \
 	if [ -s "$$log" ]; then \
-		echo "skipped: $$(wc -l <"$$log") comparisons (missing tool or privilege; HUBSECRETS_REQUIRE_TOOLS=1 fails instead):"; \
+		echo "skipped: $$(wc -l <"$$log") comparisons (a missing tool or root fails instead under HUBSECRETS_REQUIRE_TOOLS=1; a test that needs a non-root user only skips):"; \
 		sort "$$log" | sed 's/^/  /'; \
 	fi; exit $$rc
 

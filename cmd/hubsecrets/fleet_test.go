@@ -458,9 +458,9 @@ func TestCheckSSH(t *testing.T) {
 			Findings []any
 			Errors   []string
 		}
-		if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || rep.Host != host || len(rep.Findings) != 0 ||
+		if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || rep.Host != "needspw@"+host || len(rep.Findings) != 0 ||
 			len(rep.Errors) != 1 || !strings.Contains(rep.Errors[0], "user needspw needs passwordless sudo") {
-			t.Errorf("json report %+v (%v), want host %s not checked:\n%s", rep, err, host, r.stdout)
+			t.Errorf("json report %+v (%v), want host needspw@%s not checked:\n%s", rep, err, host, r.stdout)
 		}
 	})
 
@@ -491,7 +491,7 @@ func TestCheckSSH(t *testing.T) {
 					t.Errorf("exit %d stderr %q: want %d and %q", r.code, r.stderr, tt.code, tt.want)
 				}
 				// A host refused for its key is in the report, not checked.
-				if notChecked := strings.Contains(r.stdout, "NOT CHECKED: host "+host); notChecked != (tt.code == exitFailure) ||
+				if notChecked := strings.Contains(r.stdout, "NOT CHECKED: host root@"+host); notChecked != (tt.code == exitFailure) ||
 					strings.Contains(r.stdout, "passes") == (tt.code == exitFailure) {
 					t.Errorf("exit %d, report:\n%s", r.code, r.stdout)
 				}
