@@ -22,8 +22,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -223,7 +225,10 @@ func (w Waiver) Expired(now time.Time) bool {
 }
 
 // Matches reports whether w covers a finding of rule id at path p on host
-// (empty for a local root, which a waiver with a host never covers).
+// (empty for a local root, which a waiver with a host never covers). Reports
+// name a host as written to reach it, "user@name:port"; a host glob matches
+// that, or the name alone, so "hub-*.example.org" covers
+// "root@hub-1.example.org:2222" as a reader expects.
 func (w Waiver) Matches(id, p, host string) bool {
 	if w.ID != id {
 		return false
@@ -234,11 +239,26 @@ func (w Waiver) Matches(id, p, host string) bool {
 		}
 	}
 	if w.Host != "" {
-		if ok, _ := path.Match(w.Host, host); host == "" || !ok {
-			return false
-		}
+		return host != "" && slices.ContainsFunc(hostForms(host), func(h string) bool {
+			ok, _ := path.Match(w.Host, h)
+			return ok
+		})
 	}
 	return true
+}
+
+// hostForms are the ways a waiver may name a report's host: as the report
+// does, without the user, and the name alone (no user, no port).
+func hostForms(host string) []string {
+	forms := []string{host}
+	if i := strings.LastIndex(host, "@"); i >= 0 {
+		host = host[i+1:]
+		forms = append(forms, host)
+	}
+	if name, _, err := net.SplitHostPort(host); err == nil {
+		forms = append(forms, name)
+	}
+	return forms
 }
 
 // describe is the waiver as messages name it.

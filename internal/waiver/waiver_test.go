@@ -115,6 +115,11 @@ func TestMatchesAndExpired(t *testing.T) {
 		{"HUB029", "/srv/jupyterhub", "hub-1.example.org", false},
 		{"HUB029", "/srv/jupyterhub/x", "db-1.example.org", false},
 		{"HUB029", "/srv/jupyterhub/x", "", false}, // a local root has no host
+		// Reports name hosts as they were reached: the user and port too.
+		{"HUB029", "/srv/jupyterhub/x", "root@hub-1.example.org", true},
+		{"HUB029", "/srv/jupyterhub/x", "admin@hub-1.example.org:2222", true},
+		{"HUB029", "/srv/jupyterhub/x", "admin@[::1]:2222", false},
+		{"HUB029", "/srv/jupyterhub/x", "root@db-1.example.org:22", false},
 	}
 	for _, tt := range tests {
 		if got := w.Matches(tt.id, tt.path, tt.host); got != tt.want {
@@ -122,7 +127,8 @@ func TestMatchesAndExpired(t *testing.T) {
 		}
 	}
 	any := Waiver{ID: "HUB029"}
-	if !any.Matches("HUB029", "/anything", "") || !any.Matches("HUB029", "/x", "hub1") {
+	if !any.Matches("HUB029", "/anything", "") || !any.Matches("HUB029", "/x", "hub1") ||
+		!(Waiver{ID: "HUB029", Host: "root@hub1:*"}).Matches("HUB029", "/x", "root@hub1:2222") {
 		t.Error("a waiver without path or host must match every path and source")
 	}
 	for _, tt := range []struct {
